@@ -1,0 +1,11 @@
+"""Companion library of the course "How language models handle audio".
+
+Notebooks derive each mechanism step by step; this package keeps the tested version that later
+notebooks import. One module per concept:
+
+* ``synth``   -- speech from text with eSpeak NG, with the exact phone alignment (notebook 00)
+* ``data``    -- a deterministic synthesized corpus with a train/test split; loading your own audio
+* ``rates``   -- the rate mismatch as token counts per strategy (notebook 00)
+* ``plots``   -- figures shared by the notebooks
+* ``widgets`` -- interactive explorers over pure functions
+"""

@@ -1,0 +1,145 @@
+"""Figures shared by the notebooks. Each function returns a matplotlib ``Figure``.
+
+Figures are built with ``matplotlib.figure.Figure`` rather than pyplot, so a slider that redraws
+one a hundred times leaks nothing and shows each exactly once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+from scipy.signal import stft
+
+from course_lib.rates import token_rows
+from course_lib.synth import Phone, Utterance, phone_class
+
+CLASS_COLORS = {"consonant": "#4c72b0", "vowel": "#dd8452", "silence": "#d9d9d9"}
+UNALIGNED_COLOR = "#8c6bb1"
+
+
+def plot_utterance(utterance: Utterance, title: str | None = None) -> Figure:
+    """Waveform, spectrogram and phone alignment of one utterance on a shared time axis.
+
+    The spectrogram uses 25 ms Hann windows every 10 ms (notebook 01 builds the same framing
+    by hand) and shows power in dB up to 8 kHz.
+    """
+    figure = Figure(figsize=(11, 5.2), layout="constrained")
+    wave_ax, spec_ax, phone_ax = figure.subplots(
+        3, 1, sharex=True, gridspec_kw=dict(height_ratios=[1.2, 2.2, 0.7])
+    )
+    rate = utterance.sample_rate
+    times = np.arange(len(utterance.waveform)) / rate
+    wave_ax.plot(times, utterance.waveform, lw=0.5, color="#333333")
+    wave_ax.set_ylabel("amplitude")
+
+    window = int(0.025 * rate)
+    frequencies, frame_times, spectrum = stft(
+        utterance.waveform, fs=rate, nperseg=window, noverlap=window - int(0.010 * rate)
+    )
+    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
+    spec_ax.pcolormesh(frame_times, frequencies, power_db, shading="auto", cmap="magma",
+                       vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
+    spec_ax.set_ylim(0, min(8000, rate / 2))
+    spec_ax.set_ylabel("frequency (Hz)")
+
+    _draw_phones(phone_ax, utterance.phones)
+    phone_ax.set_ylabel("phones", rotation=0, ha="right", va="center")
+    phone_ax.set_xlabel("time (s)")
+    phone_ax.set_xlim(0, utterance.duration)
+    figure.suptitle(title or f"\u201c{utterance.text}\u201d ({utterance.duration:.2f} s)")
+    return figure
+
+
+def plot_alignments(utterances: list[Utterance], names: list[str]) -> Figure:
+    """Phone alignments of several utterances stacked on one time axis, one row each.
+
+    Made for the same sentence at different speaking rates: the phones stay, their durations
+    change.
+    """
+    if len(utterances) != len(names):
+        raise ValueError(f"names must name each utterance: got {len(names)} names "
+                         f"for {len(utterances)} utterances")
+    figure = Figure(figsize=(11, 0.8 * len(utterances) + 0.8), layout="constrained")
+    axes = figure.subplots(len(utterances), 1, sharex=True, squeeze=False)[:, 0]
+    for ax, utterance, name in zip(axes, utterances, names):
+        _draw_phones(ax, utterance.phones)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+    axes[-1].set_xlabel("time (s)")
+    axes[-1].set_xlim(0, max(u.duration for u in utterances))
+    return figure
+
+
+def _draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
+    """Phones as coloured spans with their labels, on an axis with no y scale."""
+    for phone in phones:
+        ax.axvspan(phone.start, phone.end, color=CLASS_COLORS[phone_class(phone.label)],
+                   alpha=0.85, lw=0)
+        ax.axvline(phone.start, color="white", lw=1)
+        if phone.label != "sil":
+            color = "white" if phone_class(phone.label) == "consonant" else "black"
+            ax.text((phone.start + phone.end) / 2, 0.5, phone.label, ha="center", va="center",
+                    fontsize=11, color=color)
+    ax.set_yticks([])
+
+
+def plot_token_rows(
+    text: str,
+    phones: tuple[Phone, ...] | list[Phone],
+    duration_s: float,
+    **strategy,
+) -> Figure:
+    """The rate mismatch as rows of cells: one utterance, six ways of handing it to an LLM.
+
+    Each row is one strategy of :func:`course_lib.rates.token_rows` (``strategy`` takes its
+    keyword arguments). Time-aligned cells are coloured by the phone under their centre
+    (consonant, vowel, silence); text tokens and Q-Former queries are not tied to time and are
+    drawn evenly spaced in purple.
+    """
+    rows = token_rows(text, phones, duration_s, **strategy)
+    scale = duration_s / phones[-1].end
+    phone_ends = np.array([p.end * scale for p in phones])
+    classes = [phone_class(p.label) for p in phones]
+    n_text = rows[0].n_tokens
+
+    lane_height = 0.8
+    heights = [row.n_lanes for row in rows]
+    figure = Figure(figsize=(11, 0.55 * sum(heights) + 1.4), layout="constrained")
+    ax = figure.subplots()
+    y = 0.0
+    for row, height in zip(reversed(rows), reversed(heights)):
+        if row.cells is None:
+            starts = np.linspace(0, duration_s, row.n_tokens, endpoint=False)
+            spans = [(s, duration_s / row.n_tokens) for s in starts]
+            ax.broken_barh(spans, (y + 0.1, lane_height), facecolors=UNALIGNED_COLOR,
+                           edgecolors="white", linewidth=0.5)
+            if row.labels and row.n_tokens <= 40:
+                for (start, width), label in zip(spans, row.labels):
+                    ax.text(start + width / 2, y + 0.5, label, ha="center", va="center",
+                            color="white", fontsize=9)
+        else:
+            centres = row.cells.mean(axis=1)
+            phone_index = np.minimum(np.searchsorted(phone_ends, centres), len(phones) - 1)
+            colors = [CLASS_COLORS[classes[i]] for i in phone_index]
+            spans = [(start, end - start) for start, end in row.cells]
+            edge = 0.5 if len(spans) < 400 else 0.0
+            for lane in range(row.n_lanes):
+                ax.broken_barh(spans, (y + lane + 0.1, lane_height), facecolors=colors,
+                               edgecolors="white", linewidth=edge)
+            if row.labels and len(spans) <= 60:
+                for (start, width), label in zip(spans, row.labels):
+                    if label != "sil":
+                        ax.text(start + width / 2, y + 0.5, label, ha="center", va="center",
+                                fontsize=9)
+        ratio = f" = {row.n_tokens / n_text:.1f}x text" if row is not rows[0] else ""
+        ax.text(-0.01 * duration_s, y + height / 2, f"{row.name}\n{row.n_tokens} tokens{ratio}",
+                ha="right", va="center", fontsize=9)
+        y += height + 0.4
+    ax.set_xlim(0, duration_s)
+    ax.set_ylim(-0.2, y)
+    ax.set_yticks([])
+    ax.set_xlabel("time (s)  -  purple rows are not tied to time: their cells are evenly spaced")
+    for name, color in CLASS_COLORS.items():
+        ax.bar(0, 0, color=color, label=name)
+    ax.legend(loc="upper right", bbox_to_anchor=(1, 1.12), ncol=3, frameon=False, fontsize=9)
+    ax.set_title(f"\u201c{text}\u201d stretched to {duration_s:g} s", loc="left")
+    return figure

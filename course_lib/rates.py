@@ -1,0 +1,148 @@
+"""The rate mismatch as arithmetic: how many tokens one utterance becomes under each strategy.
+
+A text LLM reads a few tokens per second of speech; an audio encoder emits tens of frames per
+second, and a multi-codebook codec emits levels x frames. Each function here counts the tokens
+one strategy hands to the LLM; :func:`token_rows` lays them out in time for the figure of
+notebook 00 (``course_lib.plots.plot_token_rows``).
+
+Explained in notebook 00.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from course_lib.synth import Phone
+
+_TOKEN_PATTERN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
+
+
+def text_tokens(text: str) -> list[str]:
+    """Split text into word and punctuation tokens: "The cat sat." -> ['The', 'cat', 'sat', '.'].
+
+    A stand-in for a BPE tokenizer that needs no downloaded vocabulary: GPT-style BPE also
+    gives one token to each common English word and one to each punctuation mark, so on
+    everyday sentences the counts agree; rare words would split into more pieces.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a string, got {type(text).__name__}")
+    return _TOKEN_PATTERN.findall(text)
+
+
+def encoder_frames(duration_s: float, frames_per_second: float) -> int:
+    """Frames an encoder emits for ``duration_s`` seconds at ``frames_per_second`` (rounded)."""
+    _check_positive(duration_s=duration_s, frames_per_second=frames_per_second)
+    return round(duration_s * frames_per_second)
+
+
+def pooled_tokens(n_frames: int, pool_factor: int) -> int:
+    """Tokens left after pooling (or stacking) every ``pool_factor`` frames into one.
+
+    A last, partial group still makes a token: ceil(n_frames / pool_factor).
+    """
+    if n_frames < 0:
+        raise ValueError(f"n_frames must be >= 0, got {n_frames}")
+    if not (isinstance(pool_factor, int) and pool_factor >= 1):
+        raise ValueError(f"pool_factor must be an integer >= 1, got {pool_factor!r}")
+    return math.ceil(n_frames / pool_factor)
+
+
+def merged_segments(labels: list[str]) -> list[str]:
+    """Collapse runs of the same label into one: what CTC-guided merging keeps.
+
+    ['sil', 'sil', 'k', 'k', 'æ', 'sil'] -> ['sil', 'k', 'æ', 'sil']. With per-frame labels from
+    a CTC model this is the content-adaptive compression of notebook 03: however long a
+    silence or a vowel lasts, it becomes one token.
+    """
+    return [label for i, label in enumerate(labels) if i == 0 or label != labels[i - 1]]
+
+
+def codec_tokens(duration_s: float, n_codebooks: int, frames_per_second: float) -> int:
+    """Tokens of a residual-VQ codec: one per codebook level per codec frame."""
+    if not (isinstance(n_codebooks, int) and n_codebooks >= 1):
+        raise ValueError(f"n_codebooks must be an integer >= 1, got {n_codebooks!r}")
+    return n_codebooks * encoder_frames(duration_s, frames_per_second)
+
+
+@dataclass(frozen=True)
+class TokenRow:
+    """One strategy's view of an utterance.
+
+    Attributes:
+        name: the strategy, e.g. ``"encoder frames (50 fps)"``.
+        n_tokens: how many tokens the LLM receives.
+        cells: (n_cells, 2) array of [start, end] times in seconds of each token's span, or
+            None when tokens are not tied to time (text, Q-Former queries).
+        n_lanes: tokens stacked per time cell (codebook levels for a codec, else 1).
+        labels: readable token labels where there are any (text tokens, merged phones).
+    """
+
+    name: str
+    n_tokens: int
+    cells: np.ndarray | None
+    n_lanes: int = 1
+    labels: tuple[str, ...] = ()
+
+
+def token_rows(
+    text: str,
+    phones: list[Phone] | tuple[Phone, ...],
+    duration_s: float,
+    *,
+    frames_per_second: float = 50,
+    pool_factor: int = 5,
+    n_queries: int = 32,
+    n_codebooks: int = 4,
+    codec_frames_per_second: float = 25,
+) -> list[TokenRow]:
+    """The rows of the rate-mismatch figure: one utterance under six strategies.
+
+    The phone alignment is stretched to ``duration_s`` (as if the same sentence were spoken
+    more slowly), so merged phones keep their count while frame-based strategies grow with
+    time.
+
+    Returns rows in order: text tokens, encoder frames, k-pooled frames, CTC-merged phones,
+    Q-Former queries, codec tokens.
+    """
+    _check_positive(duration_s=duration_s)
+    if not phones:
+        raise ValueError("phones must hold at least one Phone")
+    if not (isinstance(n_queries, int) and n_queries >= 1):
+        raise ValueError(f"n_queries must be an integer >= 1, got {n_queries!r}")
+    scale = duration_s / phones[-1].end
+    words = text_tokens(text)
+    n_frames = encoder_frames(duration_s, frames_per_second)
+    n_pooled = pooled_tokens(n_frames, pool_factor)
+    merged = merged_segments([p.label for p in phones])
+    n_codec_frames = encoder_frames(duration_s, codec_frames_per_second)
+    phone_cells = np.array([[p.start * scale, p.end * scale] for p in phones])
+    return [
+        TokenRow("text tokens", len(words), None, labels=tuple(words)),
+        TokenRow(f"encoder frames ({frames_per_second:g} fps)", n_frames,
+                 _grid(n_frames, 1 / frames_per_second, duration_s)),
+        TokenRow(f"pooled, k={pool_factor}", n_pooled,
+                 _grid(n_pooled, pool_factor / frames_per_second, duration_s)),
+        TokenRow("CTC-merged phones", len(merged), phone_cells, labels=tuple(merged)),
+        TokenRow(f"Q-Former, {n_queries} queries", n_queries, None),
+        TokenRow(f"codec, {n_codebooks} levels x {codec_frames_per_second:g} fps",
+                 codec_tokens(duration_s, n_codebooks, codec_frames_per_second),
+                 _grid(n_codec_frames, 1 / codec_frames_per_second, duration_s),
+                 n_lanes=n_codebooks),
+    ]
+
+
+def _grid(n_cells: int, cell_seconds: float, duration_s: float) -> np.ndarray:
+    """[start, end] of ``n_cells`` back-to-back cells of ``cell_seconds``, clipped to the duration."""
+    starts = np.arange(n_cells) * cell_seconds
+    return np.stack([starts, np.minimum(starts + cell_seconds, duration_s)], axis=1)
+
+
+def _check_positive(**values: float) -> None:
+    for name, value in values.items():
+        if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
+            raise ValueError(f"{name} must be a positive number, got {value!r}")
+

@@ -1,0 +1,103 @@
+import numpy as np
+import pytest
+import soundfile
+
+import course_lib.data as data
+from course_lib.data import CORPUS_VARIANTS, build_corpus, load_audio
+from course_lib.synth import MAX_WORDS_PER_MINUTE, MIN_WORDS_PER_MINUTE
+
+
+def assert_same_corpus(a, b):
+    assert a.split == b.split
+    assert len(a) == len(b)
+    for x, y in zip(a.utterances, b.utterances):
+        assert x.text == y.text and x.variant == y.variant
+        assert x.words_per_minute == y.words_per_minute and x.pitch == y.pitch
+        assert x.phones == y.phones
+        assert np.array_equal(x.waveform, y.waveform)
+
+
+def test_same_seed_rebuilds_the_identical_corpus():
+    assert_same_corpus(build_corpus(30, seed=7, cache=False), build_corpus(30, seed=7, cache=False))
+
+
+def test_another_seed_gives_another_corpus():
+    a, b = build_corpus(30, seed=1, cache=False), build_corpus(30, seed=2, cache=False)
+    assert [u.text for u in a.utterances] != [u.text for u in b.utterances]
+
+
+def test_corpus_is_varied_and_split_fixed():
+    corpus = build_corpus(60, seed=3, test_fraction=0.25, cache=False)
+    assert len(corpus.test) == 15 and len(corpus.train) == 45
+    assert set(corpus.train).isdisjoint(corpus.test)
+    assert len({u.text for u in corpus.utterances}) > 50
+    assert len({u.variant for u in corpus.utterances}) >= 8
+    assert {u.variant for u in corpus.utterances} <= set(CORPUS_VARIANTS)
+    rates = [u.words_per_minute for u in corpus.utterances]
+    assert MIN_WORDS_PER_MINUTE <= min(rates) and max(rates) <= MAX_WORDS_PER_MINUTE
+    assert max(rates) - min(rates) > 80
+    for utterance in corpus.utterances:
+        assert utterance.text[-1] in ".?"
+        assert utterance.phones[-1].end == pytest.approx(utterance.duration)
+
+
+def test_cache_round_trip_is_exact(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    built = build_corpus(12, seed=5)
+    assert len(list(tmp_path.glob("corpus-12-seed5-*.npz"))) == 1
+    loaded = build_corpus(12, seed=5)
+    assert_same_corpus(built, loaded)
+    assert_same_corpus(built, build_corpus(12, seed=5, cache=False))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [(dict(n_utterances=1), "n_utterances"), (dict(test_fraction=0.0), "test_fraction"),
+     (dict(test_fraction=1.0), "test_fraction")],
+)
+def test_bad_corpus_settings(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        build_corpus(cache=False, **kwargs)
+
+
+def test_load_audio_mixes_to_mono_and_resamples(tmp_path):
+    rate = 44_100
+    t = np.arange(rate) / rate
+    left, right = np.sin(2 * np.pi * 440 * t), 0.5 * np.sin(2 * np.pi * 440 * t)
+    path = tmp_path / "stereo.flac"
+    soundfile.write(path, np.stack([left, right], axis=1), rate)
+    waveform = load_audio(path)
+    assert waveform.dtype == np.float32 and waveform.ndim == 1
+    assert len(waveform) == 16_000
+    assert np.abs(waveform[1000:-1000]).max() == pytest.approx(0.75, abs=0.01)
+
+
+def test_load_audio_keeps_the_signal(tmp_path):
+    rate = 16_000
+    signal = (0.3 * np.sin(2 * np.pi * 200 * np.arange(rate) / rate)).astype(np.float32)
+    path = tmp_path / "tone.wav"
+    soundfile.write(path, signal, rate, subtype="FLOAT")
+    assert np.array_equal(load_audio(path), signal)
+
+
+def test_load_audio_errors(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        load_audio(tmp_path / "missing.wav")
+    not_audio = tmp_path / "notes.wav"
+    not_audio.write_text("these are not samples")
+    with pytest.raises(ValueError, match="could not read"):
+        load_audio(not_audio)
+    empty = tmp_path / "empty.wav"
+    soundfile.write(empty, np.zeros(0, dtype=np.float32), 16_000)
+    with pytest.raises(ValueError, match="empty"):
+        load_audio(empty)
+    silent = tmp_path / "silent.wav"
+    soundfile.write(silent, np.zeros(16_000, dtype=np.float32), 16_000)
+    with pytest.raises(ValueError, match="silent"):
+        load_audio(silent)
+
+
+def test_committed_data_stays_small():
+    committed = [p for p in data.DATA_DIR.rglob("*")
+                 if p.is_file() and data.CACHE_DIR not in p.parents]
+    assert sum(p.stat().st_size for p in committed) < 20 * 2**20

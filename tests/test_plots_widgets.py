@@ -1,0 +1,69 @@
+import re
+
+import pytest
+from matplotlib.figure import Figure
+
+from course_lib.plots import plot_alignments, plot_token_rows, plot_utterance
+from course_lib.synth import synthesize
+from course_lib.widgets import rate_explorer
+
+
+@pytest.fixture(scope="module")
+def utterance():
+    return synthesize("The cat sat on the mat.")
+
+
+def figure_texts(figure):
+    return [t.get_text() for ax in figure.axes for t in ax.texts]
+
+
+def token_counts(figure):
+    """{row name: token count} read back from the row labels of a token-rows figure."""
+    counts = {}
+    for text in figure_texts(figure):
+        match = re.match(r"(.+)\n(\d+) tokens", text)
+        if match:
+            counts[match.group(1)] = int(match.group(2))
+    return counts
+
+
+def test_plot_utterance_shows_wave_spectrogram_and_phones(utterance):
+    figure = plot_utterance(utterance)
+    assert isinstance(figure, Figure) and len(figure.axes) == 3
+    labels = figure_texts(figure)
+    assert labels.count("æ") == 3 and "k" in labels
+    assert figure.axes[2].get_xlim() == pytest.approx((0, utterance.duration))
+
+
+def test_plot_token_rows_labels_every_strategy(utterance):
+    counts = token_counts(plot_token_rows(utterance.text, utterance.phones, 5.0))
+    assert counts == {
+        "text tokens": 7, "encoder frames (50 fps)": 250, "pooled, k=5": 50,
+        "CTC-merged phones": len(utterance.phones), "Q-Former, 32 queries": 32,
+        "codec, 4 levels x 25 fps": 500,
+    }
+
+
+def test_rate_explorer_sliders_redraw_the_figure(utterance):
+    explorer = rate_explorer(utterance)
+    duration, fps, pool, queries, levels, codec_fps = explorer.children[:6]
+    assert isinstance(explorer.result, Figure)
+    duration.value = 10.0
+    assert token_counts(explorer.result)["encoder frames (50 fps)"] == 500
+    levels.value = 8
+    codec_fps.value = 75
+    assert token_counts(explorer.result)["codec, 8 levels x 75 fps"] == 8 * 75 * 10
+    queries.value = 64
+    pool.value = 2
+    counts = token_counts(explorer.result)
+    assert counts["Q-Former, 64 queries"] == 64 and counts["pooled, k=2"] == 250
+
+
+def test_plot_alignments_stacks_one_row_per_utterance():
+    slow = synthesize("The cat sat.", words_per_minute=100)
+    fast = synthesize("The cat sat.", words_per_minute=300)
+    figure = plot_alignments([slow, fast], ["slow", "fast"])
+    assert [ax.get_ylabel() for ax in figure.axes] == ["slow", "fast"]
+    assert figure.axes[0].get_xlim()[1] == pytest.approx(slow.duration)
+    with pytest.raises(ValueError, match="names"):
+        plot_alignments([slow, fast], ["slow"])

@@ -1,0 +1,87 @@
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course_lib.rates import (
+    codec_tokens,
+    encoder_frames,
+    merged_segments,
+    pooled_tokens,
+    text_tokens,
+    token_rows,
+)
+from course_lib.synth import Phone, synthesize
+
+
+def test_text_tokens_split_words_and_punctuation():
+    assert text_tokens("The cat sat on the mat.") == ["The", "cat", "sat", "on", "the", "mat", "."]
+    assert text_tokens("Don't stop, Bob!") == ["Don't", "stop", ",", "Bob", "!"]
+    assert text_tokens("") == []
+
+
+@given(n_frames=st.integers(0, 5_000), pool_factor=st.integers(1, 50))
+def test_pooled_tokens_counts_groups(n_frames, pool_factor):
+    groups = [list(range(n_frames))[i:i + pool_factor] for i in range(0, n_frames, pool_factor)]
+    assert pooled_tokens(n_frames, pool_factor) == len(groups)
+
+
+@given(st.lists(st.sampled_from(["sil", "k", "æ", "t"]), max_size=60))
+def test_merged_segments_properties(labels):
+    merged = merged_segments(labels)
+    assert merged_segments(merged) == merged  # idempotent
+    assert all(a != b for a, b in zip(merged, merged[1:]))  # no repeated neighbours
+    # expanding each merged label back by its run length restores the input
+    runs, i = [], 0
+    for label in merged:
+        j = i
+        while j < len(labels) and labels[j] == label:
+            j += 1
+        runs.append(j - i)
+        i = j
+    assert sum(runs) == len(labels) and all(r > 0 for r in runs)
+
+
+@given(duration=st.floats(0.1, 120), fps=st.sampled_from([12.5, 25, 50, 75]),
+       levels=st.integers(1, 32))
+def test_codec_tokens_are_levels_times_frames(duration, fps, levels):
+    assert codec_tokens(duration, levels, fps) == levels * encoder_frames(duration, fps)
+    assert abs(encoder_frames(duration, fps) - duration * fps) <= 0.5
+
+
+def test_token_rows_are_consistent_with_their_cells():
+    utterance = synthesize("The cat sat on the mat.")
+    for duration in (utterance.duration, 5.0, 17.3):
+        rows = token_rows(utterance.text, utterance.phones, duration, frames_per_second=50,
+                          pool_factor=4, n_queries=16, n_codebooks=3, codec_frames_per_second=75)
+        names = [row.name for row in rows]
+        assert names[0] == "text tokens" and "Q-Former" in names[4] and "codec" in names[5]
+        text, frames, pooled, merged, queries, codec = rows
+        assert text.n_tokens == 7 and queries.n_tokens == 16
+        assert frames.n_tokens == round(duration * 50) == len(frames.cells)
+        assert pooled.n_tokens == math.ceil(frames.n_tokens / 4) == len(pooled.cells)
+        assert merged.n_tokens == len(merged.cells) == len(utterance.phones)
+        assert codec.n_tokens == 3 * len(codec.cells) and codec.n_lanes == 3
+        assert merged.cells[0, 0] == 0 and merged.cells[-1, 1] == pytest.approx(duration)
+        for row in (frames, pooled, merged, codec):
+            assert np.all(np.diff(row.cells[:, 0]) > 0)
+            assert np.all(row.cells[:, 1] > row.cells[:, 0])
+            # a grid of round(duration x rate) cells ends within one cell of the duration
+            assert abs(row.cells[-1, 1] - duration) <= row.cells[0, 1] - row.cells[0, 0]
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: encoder_frames(0, 50), "duration_s"),
+    (lambda: encoder_frames(5, -1), "frames_per_second"),
+    (lambda: pooled_tokens(10, 0), "pool_factor"),
+    (lambda: pooled_tokens(-1, 2), "n_frames"),
+    (lambda: codec_tokens(5, 0, 25), "n_codebooks"),
+    (lambda: token_rows("a", [], 5.0), "phones"),
+    (lambda: token_rows("a", [Phone("a", 0, 1)], 5.0, n_queries=0), "n_queries"),
+    (lambda: text_tokens(None), "text"),
+])
+def test_bad_arguments_raise_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

@@ -1,0 +1,119 @@
+import time
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course_lib.synth import (
+    MAX_WORDS_PER_MINUTE,
+    MIN_WORDS_PER_MINUTE,
+    SILENCE,
+    available_variants,
+    phone_class,
+    synthesize,
+)
+
+SENTENCE = "The cat sat on the mat."
+
+
+def assert_valid_alignment(utterance):
+    phones = utterance.phones
+    assert phones, "no phones"
+    assert phones[0].start == 0.0
+    assert phones[-1].end == pytest.approx(utterance.duration, abs=1e-12)
+    for previous, phone in zip(phones, phones[1:]):
+        assert previous.end == phone.start, "phones must be contiguous"
+    assert all(p.end > p.start for p in phones), "phones must have positive length"
+    assert not any(a.label == b.label == SILENCE for a, b in zip(phones, phones[1:])), \
+        "neighbouring pauses should be merged"
+
+
+def test_cat_sentence_alignment_is_contiguous_and_readable():
+    utterance = synthesize(SENTENCE)
+    assert_valid_alignment(utterance)
+    assert utterance.sample_rate == 16_000
+    assert utterance.waveform.dtype == np.float32
+    assert 0.01 < np.abs(utterance.waveform).max() <= 1.0
+    speech = [p.label for p in utterance.phones if p.label != SILENCE]
+    assert speech == ["ð", "ə", "k", "æ", "t", "s", "æ", "t", "ɔ", "n", "ð", "ə", "m", "æ", "t"]
+    # stress marks are separated from the phone symbol: the stressed vowel of cat, sat, mat
+    assert [p.stress for p in utterance.phones if p.label == "æ"] == [1, 1, 1]
+    assert not any("ˈ" in p.label or "ˌ" in p.label for p in utterance.phones)
+
+
+def test_slower_rate_gives_longer_phones():
+    slow = synthesize(SENTENCE, words_per_minute=100)
+    fast = synthesize(SENTENCE, words_per_minute=300)
+    speech = lambda u: [p for p in u.phones if p.label != SILENCE]  # noqa: E731
+    assert [p.label for p in speech(slow)] == [p.label for p in speech(fast)]
+    slow_durations = np.array([p.end - p.start for p in speech(slow)])
+    fast_durations = np.array([p.end - p.start for p in speech(fast)])
+    assert slow.duration > 1.8 * fast.duration
+    assert np.mean(slow_durations > fast_durations) > 0.9
+    assert slow_durations.sum() > 1.8 * fast_durations.sum()
+
+
+def test_same_arguments_give_identical_audio_even_after_other_calls():
+    # f3 is a breathy variant: its noise generator is seeded from the clock unless we seed it
+    first = synthesize(SENTENCE, variant="f3", pitch=60)
+    synthesize("Something else entirely, spoken quickly.", words_per_minute=400, variant="m2")
+    time.sleep(1.1)  # let the clock tick past a second
+    again = synthesize(SENTENCE, variant="f3", pitch=60)
+    assert np.array_equal(first.waveform, again.waveform)
+    assert first.phones == again.phones
+
+
+def test_voice_variant_and_pitch_change_the_sound_not_the_phones():
+    base = synthesize(SENTENCE)
+    other = synthesize(SENTENCE, variant="f2", pitch=80)
+    assert [p.label for p in base.phones] == [p.label for p in other.phones]
+    assert not np.array_equal(base.waveform[:1000], other.waveform[:1000])
+
+
+def test_sample_rate_is_respected():
+    at_16k = synthesize(SENTENCE)
+    at_8k = synthesize(SENTENCE, sample_rate=8_000)
+    assert at_8k.sample_rate == 8_000
+    assert at_8k.duration == pytest.approx(at_16k.duration, abs=2 / 8_000)
+    assert at_8k.phones[3].start == at_16k.phones[3].start
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        (dict(text=""), "text must be a non-empty string"),
+        (dict(text="   "), "text must be a non-empty string"),
+        (dict(text=SENTENCE, voice="xx-nowhere"), "unknown voice"),
+        (dict(text=SENTENCE, variant="no-such-variant"), "unknown voice variant"),
+        (dict(text=SENTENCE, words_per_minute=MIN_WORDS_PER_MINUTE - 1), "words_per_minute"),
+        (dict(text=SENTENCE, words_per_minute=MAX_WORDS_PER_MINUTE + 1), "words_per_minute"),
+        (dict(text=SENTENCE, pitch=101), "pitch"),
+        (dict(text=SENTENCE, sample_rate=0), "sample_rate"),
+    ],
+)
+def test_bad_input_raises_clear_value_error(kwargs, message):
+    text = kwargs.pop("text")
+    with pytest.raises(ValueError, match=message):
+        synthesize(text, **kwargs)
+
+
+def test_variants_and_phone_classes():
+    assert {"f1", "f5", "m1", "m7"} <= set(available_variants())
+    assert phone_class("æ") == phone_class("aɪ") == phone_class("ɜː") == "vowel"
+    assert phone_class("k") == phone_class("tʃ") == "consonant"
+    assert phone_class(SILENCE) == "silence"
+
+
+words = st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=9)
+
+
+@given(
+    sentence=st.lists(words, min_size=1, max_size=6).map(" ".join),
+    words_per_minute=st.integers(MIN_WORDS_PER_MINUTE, MAX_WORDS_PER_MINUTE),
+    pitch=st.integers(0, 100),
+)
+def test_any_text_gives_a_valid_alignment(sentence, words_per_minute, pitch):
+    utterance = synthesize(sentence, words_per_minute=words_per_minute, pitch=pitch)
+    assert_valid_alignment(utterance)
+    assert any(p.label != SILENCE for p in utterance.phones)
