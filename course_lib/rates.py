@@ -136,7 +136,7 @@ def token_rows(
 
 
 def _grid(n_cells: int, cell_seconds: float, duration_s: float) -> np.ndarray:
-    """[start, end] of ``n_cells`` back-to-back cells of ``cell_seconds``, clipped to the duration."""
+    """[start, end] of ``n_cells`` adjacent cells of ``cell_seconds``, clipped to the duration."""
     starts = np.arange(n_cells) * cell_seconds
     return np.stack([starts, np.minimum(starts + cell_seconds, duration_s)], axis=1)
 
