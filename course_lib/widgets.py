@@ -30,6 +30,7 @@ def rate_explorer(utterance: Utterance) -> widgets.interactive:
                  layout=widgets.Layout(width="480px"))
     return widgets.interactive(
         draw,
+        {"auto_display": True},  # show the returned figure (interactive only stores it otherwise)
         duration_s=widgets.FloatSlider(value=5.0, min=0.5, max=30.0, step=0.5,
                                        description="duration (s)", **style),
         frames_per_second=widgets.SelectionSlider(options=[12.5, 25, 50, 75, 100], value=50,

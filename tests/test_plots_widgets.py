@@ -48,6 +48,7 @@ def test_rate_explorer_sliders_redraw_the_figure(utterance):
     explorer = rate_explorer(utterance)
     duration, fps, pool, queries, levels, codec_fps = explorer.children[:6]
     assert isinstance(explorer.result, Figure)
+    assert explorer.auto_display, "interactive shows nothing unless told to display the result"
     duration.value = 10.0
     assert token_counts(explorer.result)["encoder frames (50 fps)"] == 500
     levels.value = 8
