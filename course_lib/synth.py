@@ -216,13 +216,13 @@ def _run_espeak(text: str, voice_name: str, words_per_minute: int, pitch: int):
     encoded = text.encode("utf-8")
     with _lock:
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        native_rate = lib.espeak_Initialize(
+            _AUDIO_OUTPUT_SYNCHRONOUS,
+            0,
+            espeakng_loader.get_data_path().encode(),
+            _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT,
+        )
         try:
-            native_rate = lib.espeak_Initialize(
-                _AUDIO_OUTPUT_SYNCHRONOUS,
-                0,
-                espeakng_loader.get_data_path().encode(),
-                _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT,
-            )
             if native_rate <= 0:
                 raise RuntimeError("eSpeak NG failed to initialize")
             lib.espeak_SetSynthCallback(callback)
@@ -238,8 +238,8 @@ def _run_espeak(text: str, voice_name: str, words_per_minute: int, pitch: int):
             )
             if status != 0:
                 raise RuntimeError(f"eSpeak NG synthesis failed with status {status}")
-            lib.espeak_Terminate()
         finally:
+            lib.espeak_Terminate()
             _ctypes.dlclose(lib._handle)
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     return samples, native_rate, phone_events
