@@ -145,7 +145,7 @@ def build_corpus(
             pitch=int(rng.integers(30, 71)),
             sample_rate=sample_rate,
         ))
-    n_test = max(1, round(test_fraction * n_utterances))
+    n_test = min(n_utterances - 1, max(1, round(test_fraction * n_utterances)))
     test_indices = set(rng.permutation(n_utterances)[:n_test].tolist())
     split = tuple("test" if i in test_indices else "train" for i in range(n_utterances))
     corpus = Corpus(tuple(utterances), split)
