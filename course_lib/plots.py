@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from scipy.signal import stft
 
 from course_lib.rates import token_rows
-from course_lib.synth import Phone, Utterance, phone_class
+from course_lib.synth import SILENCE, Phone, Utterance, phone_class
 
 CLASS_COLORS = {"consonant": "#4c72b0", "vowel": "#dd8452", "silence": "#d9d9d9"}
 UNALIGNED_COLOR = "#8c6bb1"
@@ -75,7 +75,7 @@ def _draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
         ax.axvspan(phone.start, phone.end, color=CLASS_COLORS[phone_class(phone.label)],
                    alpha=0.85, lw=0)
         ax.axvline(phone.start, color="white", lw=1)
-        if phone.label != "sil":
+        if phone.label != SILENCE:
             color = "white" if phone_class(phone.label) == "consonant" else "black"
             ax.text((phone.start + phone.end) / 2, 0.5, phone.label, ha="center", va="center",
                     fontsize=11, color=color)
@@ -107,29 +107,24 @@ def plot_token_rows(
     ax = figure.subplots()
     y = 0.0
     for row, height in zip(reversed(rows), reversed(heights)):
-        if row.cells is None:
-            starts = np.linspace(0, duration_s, row.n_tokens, endpoint=False)
-            spans = [(s, duration_s / row.n_tokens) for s in starts]
-            ax.broken_barh(spans, (y + 0.1, lane_height), facecolors=UNALIGNED_COLOR,
-                           edgecolors="white", linewidth=0.5)
-            if row.labels and row.n_tokens <= 40:
-                for (start, width), label in zip(spans, row.labels):
-                    ax.text(start + width / 2, y + 0.5, label, ha="center", va="center",
-                            color="white", fontsize=9)
+        if row.cells is None:  # not tied to time: spread the tokens evenly
+            width = duration_s / row.n_tokens
+            spans = [(i * width, width) for i in range(row.n_tokens)]
+            colors, label_color = UNALIGNED_COLOR, "white"
         else:
             centres = row.cells.mean(axis=1)
             phone_index = np.minimum(np.searchsorted(phone_ends, centres), len(phones) - 1)
-            colors = [CLASS_COLORS[classes[i]] for i in phone_index]
+            colors, label_color = [CLASS_COLORS[classes[i]] for i in phone_index], "black"
             spans = [(start, end - start) for start, end in row.cells]
-            edge = 0.5 if len(spans) < 400 else 0.0
-            for lane in range(row.n_lanes):
-                ax.broken_barh(spans, (y + lane + 0.1, lane_height), facecolors=colors,
-                               edgecolors="white", linewidth=edge)
-            if row.labels and len(spans) <= 60:
-                for (start, width), label in zip(spans, row.labels):
-                    if label != "sil":
-                        ax.text(start + width / 2, y + 0.5, label, ha="center", va="center",
-                                fontsize=9)
+        edge = 0.5 if len(spans) < 400 else 0.0
+        for lane in range(row.n_lanes):
+            ax.broken_barh(spans, (y + lane + 0.1, lane_height), facecolors=colors,
+                           edgecolors="white", linewidth=edge)
+        if row.labels and len(spans) <= 60:
+            for (start, width), label in zip(spans, row.labels):
+                if label != SILENCE:
+                    ax.text(start + width / 2, y + 0.5, label, ha="center", va="center",
+                            color=label_color, fontsize=9)
         ratio = f" = {row.n_tokens / n_text:.1f}x text" if row is not rows[0] else ""
         ax.text(-0.01 * duration_s, y + height / 2, f"{row.name}\n{row.n_tokens} tokens{ratio}",
                 ha="right", va="center", fontsize=9)
