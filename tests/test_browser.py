@@ -7,17 +7,12 @@ duration slider, and checks that the readout and the figure change. Needs Debian
 
 import json
 import shutil
-import signal
-import subprocess
 import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.test_lab import free_port
+from tests.servers import free_port, serving
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -47,26 +42,16 @@ def lab_url(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(values))
     port = free_port()
-    server = subprocess.Popen(
-        [Path(sys.executable).parent / "jupyter", "lab", "--no-browser", "--allow-root",
-         f"--ServerApp.root_dir={tmp_path}", f"--ServerApp.port={port}",
-         "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
-         "--LabApp.expose_app_in_browser=True",
-         f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
-         f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{url}/lab", timeout=5).close()
-            break
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.5)
-    yield url
-    server.send_signal(signal.SIGTERM)
-    server.wait(timeout=30)
+    command = [
+        Path(sys.executable).parent / "jupyter", "lab", "--no-browser", "--allow-root",
+        f"--ServerApp.root_dir={tmp_path}", f"--ServerApp.port={port}",
+        "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=",
+        "--LabApp.expose_app_in_browser=True",
+        f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+        f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+    ]
+    with serving(command, port) as url:
+        yield url
 
 
 def test_rate_explorer_responds_in_jupyterlab(lab_url):
