@@ -33,10 +33,13 @@ def serving(command, port, cwd=None, timeout_s=120):
                 except (urllib.error.URLError, ConnectionError):
                     if server.poll() is not None or time.monotonic() > deadline:
                         log.seek(0)
-                        raise AssertionError("the server did not come up:\n"
-                                             + log.read().decode(errors="replace")[-3000:])
+                        output = log.read().decode(errors="replace")[-3000:]
+                        raise AssertionError(f"the server did not come up:\n{output}") from None
                     time.sleep(0.5)
             yield url
         finally:
-            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                os.killpg(server.pid, signal.SIGTERM)
+            except ProcessLookupError:  # it already exited
+                pass
             server.wait(timeout=30)
