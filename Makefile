@@ -10,7 +10,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root unless told it may (containers, Binder-like machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test student clean
+.PHONY: lab test bench student clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# Speed against the reference libraries, each timed in the same run (see benchmarks/README.md).
+bench: $(STAMP)
+	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 # Student versions of the notebooks (solutions and hidden tests removed), for instructors.
 STUDENT_DIR ?= build/student
