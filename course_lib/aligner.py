@@ -197,7 +197,7 @@ def load_phone_aligner(path: str | Path = ALIGNER_PATH) -> PhoneAligner:
 def _fit_states(features: list[np.ndarray], states: list[np.ndarray], n_states: int):
     """Gaussian of each state from the frames assigned to it, and each state's self-loop."""
     frames = np.concatenate(features)
-    state_of_frame = np.concatenate([chain_states for chain_states in states])
+    state_of_frame = np.concatenate(states)
     counts = np.bincount(state_of_frame, minlength=n_states).astype(np.float64)
     if np.any(counts == 0):
         raise ValueError("some phone state received no training frames")
