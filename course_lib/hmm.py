@@ -39,10 +39,6 @@ class Banded:
 
     log_probs: np.ndarray
 
-    @property
-    def n_states(self) -> int:
-        return self.log_probs.shape[0]
-
     def dense(self) -> np.ndarray:
         """The same transitions as a full (n_states, n_states) log matrix (-inf elsewhere)."""
         n_states, n_bands = self.log_probs.shape
