@@ -55,8 +55,8 @@ def test_hann_window_is_the_periodic_one_of_scipy_and_torch():
     for n in (2, 3, 400, 512):
         np.testing.assert_allclose(features.hann_window(n), scipy.signal.get_window("hann", n),
                                    atol=1e-12)
-        np.testing.assert_allclose(features.hann_window(n), torch.hann_window(n, dtype=torch.float64),
-                                   atol=1e-12)
+        np.testing.assert_allclose(features.hann_window(n),
+                                   torch.hann_window(n, dtype=torch.float64), atol=1e-12)
 
 
 @pytest.mark.parametrize("n_fft", [400, 512])
