@@ -5,6 +5,9 @@ notebooks import. One module per concept:
 
 * ``synth``   -- speech from text with eSpeak NG, with the exact phone alignment (notebook 00)
 * ``data``    -- a deterministic synthesized corpus with a train/test split; loading your own audio
+* ``features`` -- the MFCC pipeline, step by step (notebook 01)
+* ``hmm``     -- HMM forward, backward, posteriors and Viterbi in log space (notebook 02)
+* ``aligner`` -- phone HMMs trained on MFCCs, and forced alignment (notebook 02)
 * ``rates``   -- the rate mismatch as token counts per strategy (notebook 00)
 * ``plots``   -- figures shared by the notebooks
 * ``widgets`` -- interactive explorers over pure functions
