@@ -26,6 +26,7 @@ import math
 
 import numpy as np
 import torch
+from scipy import sparse
 from torch import nn
 from torch.nn import functional as F
 
@@ -120,10 +121,12 @@ def kmeans(vectors: np.ndarray, n_clusters: int, *, n_iter: int = 100, seed: int
             raise ValueError(f"init must have n_clusters={n_clusters} rows, got {len(centroids)}")
     labels = nearest_code(vectors, centroids)
     for _ in range(n_iter):
-        for k in range(n_clusters):
-            members = vectors[labels == k]
-            if len(members):
-                centroids[k] = members.mean(axis=0)
+        # cluster sums in one sparse product: membership (n_clusters, n_vectors) @ vectors
+        membership = sparse.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))),
+                                       shape=(n_clusters, len(labels)))
+        counts = np.bincount(labels, minlength=n_clusters)
+        filled = counts > 0
+        centroids[filled] = (membership @ vectors)[filled] / counts[filled, None]
         new_labels = nearest_code(vectors, centroids)
         if np.array_equal(new_labels, labels):
             break
@@ -140,6 +143,19 @@ def deduplicate(units: np.ndarray) -> np.ndarray:
         return units.copy()
     keep = np.concatenate([[True], units[1:] != units[:-1]])
     return units[keep]
+
+
+def phones_at(phones, times) -> list[str]:
+    """The label of the phone whose [start, end) contains each time (seconds).
+
+    Label frames with ``times`` = their centres. Times before the first phone get the first
+    phone's label, times past the end the last one's (padding frames). Notebooks 05, 06.
+    """
+    if len(phones) == 0:
+        raise ValueError("phones must not be empty")
+    starts = np.array([phone.start for phone in phones])
+    which = np.clip(np.searchsorted(starts, np.asarray(times), side="right") - 1, 0, len(phones) - 1)
+    return [phones[i].label for i in which]
 
 
 def purity(units: np.ndarray, phones: np.ndarray) -> float:

@@ -23,6 +23,7 @@ from course_lib.quantize import (
     nearest_code,
     perplexity,
     phone_normalized_mutual_information,
+    phones_at as quantize_phones_at,
     product_quantize,
     purity,
     replace_dead_codes,
@@ -307,3 +308,39 @@ def test_residual_quantizer_module_matches_numpy_rvq_and_dropout_varies_levels()
 def test_bitrate_is_monotone_in_every_argument():
     assert bitrate(50, 2, 256) < bitrate(75, 2, 256) < bitrate(75, 3, 256) < bitrate(75, 3, 1024)
     assert math.isclose(bitrate(12.5, 8, 2048), 1_100)
+
+
+# --- the explorers of notebooks 05 and 07 ----------------------------------------------------
+
+def test_phones_at_labels_each_time_with_the_phone_that_contains_it():
+    from course_lib.synth import Phone
+    phones = (Phone("sil", 0.0, 0.1), Phone("k", 0.1, 0.15), Phone("æ", 0.15, 0.3))
+    assert quantize_phones_at(phones, [0.0, 0.099, 0.1, 0.149, 0.2, 0.5]) == \
+        ["sil", "sil", "k", "k", "æ", "æ"]
+    with pytest.raises(ValueError, match="phones"):
+        quantize_phones_at((), [0.1])
+
+
+def test_unit_explorer_redraws_for_each_k():
+    from matplotlib.figure import Figure
+
+    from course_lib.synth import Phone
+    from course_lib.widgets import unit_explorer
+    phones = (Phone("sil", 0.0, 0.05), Phone("a", 0.05, 0.1))
+    units_by_k = {4: np.array([0, 0, 1, 1, 2, 3, 3, 3, 1, 1]), 8: np.arange(10)}
+    explorer = unit_explorer(phones, units_by_k, 100)
+    assert isinstance(explorer.result, Figure) and "-> 5 units after" in explorer.result.get_suptitle()
+    explorer.children[0].value = 8
+    assert "10 units after" in explorer.result.get_suptitle()
+
+
+def test_snap_explorer_draws_one_star_per_codeword():
+    from course_lib.widgets import snap_explorer
+    points = np.random.default_rng(0).normal(size=(30, 2))
+    books = {2: points[:2], 5: points[:5]}
+    explorer = snap_explorer(points, books, np.eye(2))
+    stars = [c for c in explorer.result.axes[0].collections if len(c.get_offsets()) in (2, 5)]
+    assert len(stars[-1].get_offsets()) == 2
+    explorer.children[0].value = 5
+    stars = [c for c in explorer.result.axes[0].collections if len(c.get_offsets()) in (2, 5)]
+    assert len(stars[-1].get_offsets()) == 5
