@@ -221,7 +221,8 @@ def plot_snap_vs_project(points: np.ndarray, codebook: np.ndarray,
     figure = Figure(figsize=(11, 4.6), layout="constrained")
     snap_ax, project_ax = figure.subplots(1, 2)
     low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
-    grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], 300), np.linspace(low[1], high[1], 300))
+    grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], 300),
+                                 np.linspace(low[1], high[1], 300))
     cells = nearest_code(np.column_stack([grid_x.ravel(), grid_y.ravel()]), codebook)
     snap_ax.imshow(cells.reshape(grid_x.shape), origin="lower", cmap="tab20", alpha=0.35,
                    extent=(low[0], high[0], low[1], high[1]), aspect="auto",

@@ -35,7 +35,8 @@ from torch.nn import functional as F
 
 def _check_vectors(name: str, vectors) -> None:
     if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (n, dim) with n, dim >= 1, got {tuple(vectors.shape)}")
+        raise ValueError(f"{name} must have shape (n, dim) with n, dim >= 1, "
+                         f"got {tuple(vectors.shape)}")
 
 
 def _check_codebook(codebook, dim: int | None = None, name: str = "codebook") -> None:
@@ -43,7 +44,8 @@ def _check_codebook(codebook, dim: int | None = None, name: str = "codebook") ->
         raise ValueError(f"{name} must be a non-empty (codebook_size, dim) array, "
                          f"got shape {tuple(codebook.shape)}")
     if dim is not None and codebook.shape[1] != dim:
-        raise ValueError(f"{name} has vectors of dim {codebook.shape[1]}, but the input has dim {dim}")
+        raise ValueError(f"{name} has vectors of dim {codebook.shape[1]}, "
+                         f"but the input has dim {dim}")
 
 
 def _check_float(name: str, array) -> None:
@@ -82,7 +84,8 @@ def kmeans_plus_plus(vectors: np.ndarray, n_clusters: int, seed: int = 0) -> np.
     vectors = np.asarray(vectors, dtype=np.float64)
     _check_vectors("vectors", vectors)
     if not 1 <= n_clusters <= len(vectors):
-        raise ValueError(f"n_clusters must be between 1 and n_vectors={len(vectors)}, got {n_clusters}")
+        raise ValueError(f"n_clusters must be between 1 and n_vectors={len(vectors)}, "
+                         f"got {n_clusters}")
     rng = np.random.default_rng(seed)
     chosen = [int(rng.integers(len(vectors)))]
     squared = ((vectors - vectors[chosen[0]]) ** 2).sum(axis=1)
@@ -154,7 +157,8 @@ def phones_at(phones, times) -> list[str]:
     if len(phones) == 0:
         raise ValueError("phones must not be empty")
     starts = np.array([phone.start for phone in phones])
-    which = np.clip(np.searchsorted(starts, np.asarray(times), side="right") - 1, 0, len(phones) - 1)
+    which = np.searchsorted(starts, np.asarray(times), side="right") - 1
+    which = np.clip(which, 0, len(phones) - 1)
     return [phones[i].label for i in which]
 
 
@@ -284,7 +288,8 @@ def replace_dead_codes(quantizer: VectorQuantizer, vectors: torch.Tensor, counts
     """
     counts = np.asarray(counts)
     if counts.shape != (quantizer.codebook.shape[0],):
-        raise ValueError(f"counts must have shape ({quantizer.codebook.shape[0]},), got {counts.shape}")
+        raise ValueError(f"counts must have shape ({quantizer.codebook.shape[0]},), "
+                         f"got {counts.shape}")
     flat = vectors.detach().reshape(-1, vectors.shape[-1])
     dead = np.flatnonzero(counts == 0)
     if len(dead):
@@ -344,11 +349,13 @@ class GumbelProductQuantizer(nn.Module):
         torch.manual_seed(seed)
         self.n_groups, self.entries_per_group = n_groups, entries_per_group
         self.to_logits = nn.Linear(in_dim, n_groups * entries_per_group)
-        self.codebooks = nn.Parameter(torch.randn(n_groups, entries_per_group, code_dim // n_groups))
+        self.codebooks = nn.Parameter(
+            torch.randn(n_groups, entries_per_group, code_dim // n_groups))
 
     def forward(self, inputs: torch.Tensor, tau: float = 1.0):
         if inputs.shape[-1] != self.to_logits.in_features:
-            raise ValueError(f"inputs have dim {inputs.shape[-1]}, expected {self.to_logits.in_features}")
+            raise ValueError(f"inputs have dim {inputs.shape[-1]}, "
+                             f"expected {self.to_logits.in_features}")
         logits = self.to_logits(inputs).unflatten(-1, (self.n_groups, self.entries_per_group))
         if self.training:
             one_hot = F.gumbel_softmax(logits, tau=tau, hard=True)
@@ -475,4 +482,5 @@ class ResidualVectorQuantizer(nn.Module):
         if not 1 <= codes.shape[-1] <= self.n_levels:
             raise ValueError(f"codes must have 1 to {self.n_levels} levels in the last axis, "
                              f"got {codes.shape[-1]}")
-        return sum(level.codebook[codes[..., i]] for i, level in enumerate(self.levels[:codes.shape[-1]]))
+        levels = self.levels[:codes.shape[-1]]
+        return sum(level.codebook[codes[..., i]] for i, level in enumerate(levels))

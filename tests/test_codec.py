@@ -94,7 +94,7 @@ def test_codec_rejects_bad_input(model):
         model.decode(np.full((5, 2), 300))
 
 
-def test_training_script_runs_and_writes_loadable_weights(tmp_path, monkeypatch):
+def test_training_script_runs_and_writes_loadable_weights(tmp_path):
     """Two steps of the real training loop (the shipped weights come from main())."""
     out = tmp_path / "codec.pt"
     record = codec.train(2, batch_size=2, crop_frames=4, out=out, n_eval=1)

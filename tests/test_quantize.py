@@ -97,13 +97,15 @@ def test_nearest_code_rejects_mismatched_and_empty_codebooks():
 
 @given(st.lists(st.integers(0, 3), max_size=40))
 def test_deduplicate_is_itertools_groupby(units):
-    assert deduplicate(np.array(units, dtype=np.int64)).tolist() == [k for k, _ in itertools.groupby(units)]
+    expected = [k for k, _ in itertools.groupby(units)]
+    assert deduplicate(np.array(units, dtype=np.int64)).tolist() == expected
 
 
 def test_purity_and_pnmi_on_hand_made_cases():
     phones = np.array(list("aabbcc"))
     assert purity(np.array([0, 0, 1, 1, 2, 2]), phones) == 1.0
-    assert phone_normalized_mutual_information(np.array([0, 0, 1, 1, 2, 2]), phones) == pytest.approx(1.0)
+    pnmi = phone_normalized_mutual_information(np.array([0, 0, 1, 1, 2, 2]), phones)
+    assert pnmi == pytest.approx(1.0)
     assert purity(np.zeros(6, int), phones) == pytest.approx(1 / 3)
     assert phone_normalized_mutual_information(np.zeros(6, int), phones) == pytest.approx(0.0)
 
@@ -129,7 +131,8 @@ def test_straight_through_gradient_is_the_identity():
         lambda v: straight_through(v, codebook[torch.tensor([0, 1, 2, 3, 0])]), vectors)
     np.testing.assert_array_equal(jacobian.reshape(15, 15).numpy(), np.eye(15))
     # the value is the codeword (up to the rounding of v + (q - v))
-    torch.testing.assert_close(quantized, codebook[torch.tensor([0, 1, 2, 3, 0])], rtol=0, atol=1e-12)
+    torch.testing.assert_close(quantized, codebook[torch.tensor([0, 1, 2, 3, 0])],
+                               rtol=0, atol=1e-12)
 
 
 def test_vector_quantizer_picks_nearest_code_and_passes_gradient_straight_through():
@@ -329,7 +332,8 @@ def test_unit_explorer_redraws_for_each_k():
     phones = (Phone("sil", 0.0, 0.05), Phone("a", 0.05, 0.1))
     units_by_k = {4: np.array([0, 0, 1, 1, 2, 3, 3, 3, 1, 1]), 8: np.arange(10)}
     explorer = unit_explorer(phones, units_by_k, 100)
-    assert isinstance(explorer.result, Figure) and "-> 5 units after" in explorer.result.get_suptitle()
+    assert isinstance(explorer.result, Figure)
+    assert "-> 5 units after" in explorer.result.get_suptitle()
     explorer.children[0].value = 8
     assert "10 units after" in explorer.result.get_suptitle()
 
