@@ -282,3 +282,107 @@ def plot_self_loop_effect(self_loop: float, real_phone_frames: np.ndarray, utter
     true_ax.set_title(f"phone loop, no transcript: {len(decoded)} phones decoded, "
                       f"{len(utterance.phones)} spoken", loc="left")
     return figure
+
+
+# --- notebook 05: discrete tokens ---
+
+def plot_unit_rows(phones, unit_rows: dict[str, np.ndarray], frames_per_second: float,
+                   title: str | None = None) -> Figure:
+    """The true phones above rows of discrete units, one cell per frame (notebooks 05, 06).
+
+    ``unit_rows`` maps a row name to ``(n_frames,)`` integer units; a unit's colour is its index
+    in a 20-colour cycle, and its number is written in the cell while cells are wide enough.
+    """
+    from matplotlib import colormaps  # imported here so the shared import block stays untouched
+
+    figure = Figure(figsize=(11, 0.75 * (len(unit_rows) + 1) + 0.8), layout="constrained")
+    axes = figure.subplots(len(unit_rows) + 1, 1, sharex=True, squeeze=False)[:, 0]
+    _draw_phones(axes[0], phones)
+    axes[0].set_ylabel("phones", rotation=0, ha="right", va="center")
+    palette = list(colormaps["tab20"].colors)
+    for ax, (name, units) in zip(axes[1:], unit_rows.items()):
+        units = np.asarray(units)
+        starts = np.arange(len(units)) / frames_per_second
+        ax.broken_barh([(s, 1 / frames_per_second) for s in starts], (0, 1),
+                       facecolors=[palette[u % 20] for u in units], edgecolors="white",
+                       linewidth=0.3)
+        if len(units) <= 80:
+            for start, unit in zip(starts, units):
+                ax.text(start + 0.5 / frames_per_second, 0.5, str(unit), ha="center",
+                        va="center", fontsize=6, rotation=90)
+        ax.set_yticks([])
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+    axes[-1].set_xlim(0, phones[-1].end)
+    axes[-1].set_xlabel("time (s)")
+    if title:
+        figure.suptitle(title)
+    return figure
+
+
+def plot_unit_purity(n_clusters: list[int], purities: list[float], pnmis: list[float]) -> Figure:
+    """Purity and phone-normalized mutual information of k-means units against k (notebook 05)."""
+    figure = Figure(figsize=(6.5, 3.2), layout="constrained")
+    ax = figure.subplots()
+    ax.plot(n_clusters, purities, "o-", label="purity")
+    ax.plot(n_clusters, pnmis, "s-", label="phone-normalized MI")
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(n_clusters, [str(k) for k in n_clusters])
+    ax.set_xlabel("number of units k")
+    ax.set_ylim(0, 1)
+    ax.legend()
+    ax.grid(alpha=0.3)
+    return figure
+
+
+# --- notebook 06: residual vector quantization ---
+
+def plot_level_spectrograms(waveforms: dict[str, np.ndarray], sample_rate: int = 16_000) -> Figure:
+    """Log spectrograms (25 ms / 10 ms) of several waveforms stacked on one time axis."""
+    figure = Figure(figsize=(11, 1.6 * len(waveforms) + 0.6), layout="constrained")
+    axes = figure.subplots(len(waveforms), 1, sharex=True, squeeze=False)[:, 0]
+    window = int(0.025 * sample_rate)
+    for ax, (name, waveform) in zip(axes, waveforms.items()):
+        frequencies, times, spectrum = stft(waveform, fs=sample_rate, nperseg=window,
+                                            noverlap=window - int(0.010 * sample_rate))
+        power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
+        ax.pcolormesh(times, frequencies, power_db, shading="auto", cmap="magma",
+                      vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center")
+        ax.set_ylim(0, sample_rate / 2)
+    axes[-1].set_xlabel("time (s)")
+    return figure
+
+
+# --- notebook 07: discrete vs continuous ---
+
+def plot_snap_vs_project(points: np.ndarray, codebook: np.ndarray,
+                         projection: np.ndarray) -> Figure:
+    """Left: 2-D points snapped to the nearest of ``codebook`` (Voronoi cells shaded).
+    Right: the same points under the linear map ``projection`` (2 x 2), which moves every point
+    but merges none. Notebook 07."""
+    from course_lib.quantize import nearest_code  # imported here: the shared block stays untouched
+
+    figure = Figure(figsize=(11, 4.6), layout="constrained")
+    snap_ax, project_ax = figure.subplots(1, 2)
+    low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
+    grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], 300),
+                                 np.linspace(low[1], high[1], 300))
+    cells = nearest_code(np.column_stack([grid_x.ravel(), grid_y.ravel()]), codebook)
+    snap_ax.imshow(cells.reshape(grid_x.shape), origin="lower", cmap="tab20", alpha=0.35,
+                   extent=(low[0], high[0], low[1], high[1]), aspect="auto",
+                   vmin=0, vmax=19, interpolation="nearest")
+    snapped = codebook[nearest_code(points, codebook)]
+    for point, code in zip(points, snapped):
+        snap_ax.plot(*zip(point, code), color="#555555", lw=0.5)
+    snap_ax.scatter(*points.T, s=10, color="#333333", label="input vectors")
+    snap_ax.scatter(*codebook.T, s=90, marker="*", color="#c44e52", label="codewords")
+    snap_ax.set_title(f"quantize: snap to 1 of {len(codebook)} codewords")
+    snap_ax.legend(loc="upper left", fontsize=8)
+    projected = points @ projection.T
+    project_ax.scatter(*points.T, s=10, color="#bbbbbb", label="input vectors")
+    project_ax.scatter(*projected.T, s=10, color="#4c72b0", label="projected")
+    project_ax.set_title("project: a linear map, every point stays distinct")
+    project_ax.legend(loc="upper left", fontsize=8)
+    for ax in (snap_ax, project_ax):
+        ax.set_aspect("equal", adjustable="datalim")
+    return figure

@@ -98,3 +98,72 @@ def self_loop_explorer(aligner, utterance: Utterance, real_phone_frames) -> widg
                                       style={"description_width": "80px"},
                                       layout=widgets.Layout(width="420px")),
     )
+
+
+# --- notebook 05: discrete tokens ---
+
+def unit_explorer(phones, units_by_k: dict[int, np.ndarray], frames_per_second: float
+                  ) -> widgets.interactive:
+    """A slider over precomputed k-means units of one utterance (notebook 05).
+
+    ``units_by_k`` maps k to the ``(n_frames,)`` units; the figure is
+    :func:`course_lib.plots.plot_unit_rows` with the units before and after run-length
+    de-duplication counted in the title. Children: the k slider, then the output.
+    """
+    from course_lib.plots import plot_unit_rows  # imported here: the shared block stays untouched
+    from course_lib.quantize import deduplicate
+
+    def draw(k):
+        units = units_by_k[k]
+        title = (f"k = {k}: {len(units)} frames -> {len(deduplicate(units))} units after "
+                 "removing repeats")
+        return plot_unit_rows(phones, {f"units (k={k})": units}, frames_per_second, title)
+
+    return widgets.interactive(
+        draw, {"auto_display": True},
+        k=widgets.SelectionSlider(options=sorted(units_by_k), value=sorted(units_by_k)[0],
+                                  description="units k", continuous_update=False),
+    )
+
+
+# --- notebook 06: residual vector quantization ---
+
+def codec_level_explorer(original: np.ndarray, decoded_by_levels: dict[int, np.ndarray],
+                         sample_rate: int = 16_000) -> widgets.interactive:
+    """A slider over precomputed codec reconstructions with 1..N levels (notebook 06).
+
+    Shows :func:`course_lib.plots.plot_level_spectrograms` of the original and the decoding
+    with the chosen number of levels. Children: the levels slider, then the output.
+    """
+    from course_lib.plots import plot_level_spectrograms
+
+    def draw(n_levels):
+        return plot_level_spectrograms(
+            {"original": original, f"{n_levels} level{'s' * (n_levels > 1)}":
+             decoded_by_levels[n_levels]}, sample_rate)
+
+    return widgets.interactive(
+        draw, {"auto_display": True},
+        n_levels=widgets.SelectionSlider(options=sorted(decoded_by_levels),
+                                         value=sorted(decoded_by_levels)[0],
+                                         description="RVQ levels", continuous_update=False),
+    )
+
+
+# --- notebook 07: discrete vs continuous ---
+
+def snap_explorer(points: np.ndarray, codebooks_by_size: dict[int, np.ndarray],
+                  projection: np.ndarray) -> widgets.interactive:
+    """A slider over codebook sizes for :func:`course_lib.plots.plot_snap_vs_project`
+    (notebook 07). Children: the codebook-size slider, then the output."""
+    from course_lib.plots import plot_snap_vs_project
+
+    def draw(codebook_size):
+        return plot_snap_vs_project(points, codebooks_by_size[codebook_size], projection)
+
+    return widgets.interactive(
+        draw, {"auto_display": True},
+        codebook_size=widgets.SelectionSlider(options=sorted(codebooks_by_size),
+                                              value=sorted(codebooks_by_size)[0],
+                                              description="codewords", continuous_update=False),
+    )

@@ -1,0 +1,486 @@
+"""Tokenization invented: k-means units, vector quantization, product and residual quantizers.
+
+Audio has no alphabet, so an audio tokenizer has to make one up. Every method here maps a
+continuous vector to one or more integers by choosing entries of a learned *codebook*:
+
+* :func:`kmeans` and :func:`nearest_code`: HuBERT-style units, one cluster index per frame;
+* :class:`VectorQuantizer`: a codebook learned by backpropagation through the straight-through
+  estimator, with a commitment loss, :func:`perplexity` of its usage and
+  :func:`replace_dead_codes` as a remedy for entries nobody picks;
+* :func:`product_quantize` and :class:`GumbelProductQuantizer`: several small codebooks, one
+  per slice of the vector, the second picked with Gumbel-softmax as in wav2vec 2.0;
+* :func:`train_rvq`, :func:`rvq_encode`, :func:`rvq_decode` and
+  :class:`ResidualVectorQuantizer`: residual vector quantization as in SoundStream and
+  EnCodec, with quantizer dropout, and :func:`bitrate` for what its codes cost.
+
+Arrays are time-major: vectors ``(n_vectors, dim)``, codebooks ``(codebook_size, dim)``, RVQ
+codes ``(n_vectors, n_levels)``. NumPy functions hold the from-scratch algorithms; the torch
+modules are the trainable versions that ``course_lib.codec`` uses.
+
+Explained in notebooks 05 (k-means, VQ, product and Gumbel quantizers), 06 (RVQ) and 07.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+from scipy import sparse
+from torch import nn
+from torch.nn import functional as F
+
+
+# --- validation ------------------------------------------------------------------------------
+
+def _check_vectors(name: str, vectors) -> None:
+    if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] == 0:
+        raise ValueError(f"{name} must have shape (n, dim) with n, dim >= 1, "
+                         f"got {tuple(vectors.shape)}")
+
+
+def _check_codebook(codebook, dim: int | None = None, name: str = "codebook") -> None:
+    if codebook.ndim != 2 or codebook.shape[0] == 0:
+        raise ValueError(f"{name} must be a non-empty (codebook_size, dim) array, "
+                         f"got shape {tuple(codebook.shape)}")
+    if dim is not None and codebook.shape[1] != dim:
+        raise ValueError(f"{name} has vectors of dim {codebook.shape[1]}, "
+                         f"but the input has dim {dim}")
+
+
+def _check_float(name: str, array) -> None:
+    dtype = array.dtype
+    if not (np.issubdtype(dtype, np.floating) if isinstance(array, np.ndarray)
+            else dtype.is_floating_point):
+        raise ValueError(f"{name} must hold floats, got dtype {dtype}")
+
+
+# --- k-means units ---------------------------------------------------------------------------
+
+def nearest_code(vectors: np.ndarray, codebook: np.ndarray) -> np.ndarray:
+    """Index of the nearest codebook entry (squared Euclidean distance) for every vector.
+
+    Args:
+        vectors: ``(n_vectors, dim)`` floats.
+        codebook: ``(codebook_size, dim)`` floats.
+
+    Returns:
+        ``(n_vectors,)`` int64 indices; ties go to the lowest index. Notebook 05.
+    """
+    vectors, codebook = np.asarray(vectors), np.asarray(codebook)
+    _check_vectors("vectors", vectors)
+    _check_float("vectors", vectors)
+    _check_codebook(codebook, vectors.shape[1])
+    # |x - c|^2 = |x|^2 - 2 x.c + |c|^2; |x|^2 is the same for every code, so it can be dropped
+    distances = -2.0 * vectors @ codebook.T + (codebook ** 2).sum(axis=1)
+    return distances.argmin(axis=1).astype(np.int64)
+
+
+def kmeans_plus_plus(vectors: np.ndarray, n_clusters: int, seed: int = 0) -> np.ndarray:
+    """k-means++ initial centroids: each next one drawn with probability ∝ squared distance.
+
+    Returns ``(n_clusters, dim)`` rows of ``vectors``. Notebook 05.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    _check_vectors("vectors", vectors)
+    if not 1 <= n_clusters <= len(vectors):
+        raise ValueError(f"n_clusters must be between 1 and n_vectors={len(vectors)}, "
+                         f"got {n_clusters}")
+    rng = np.random.default_rng(seed)
+    chosen = [int(rng.integers(len(vectors)))]
+    squared = ((vectors - vectors[chosen[0]]) ** 2).sum(axis=1)
+    for _ in range(1, n_clusters):
+        total = squared.sum()
+        index = int(rng.choice(len(vectors), p=squared / total)) if total > 0 else int(
+            rng.integers(len(vectors)))
+        chosen.append(index)
+        squared = np.minimum(squared, ((vectors - vectors[index]) ** 2).sum(axis=1))
+    return vectors[chosen].copy()
+
+
+def kmeans(vectors: np.ndarray, n_clusters: int, *, n_iter: int = 100, seed: int = 0,
+           init: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd's k-means: alternate nearest-centroid assignment and centroid = cluster mean.
+
+    Args:
+        vectors: ``(n_vectors, dim)`` floats, e.g. MFCC frames.
+        n_clusters: number of units k.
+        n_iter: at most this many iterations; stops early when the assignment stops changing.
+        seed: seeds the k-means++ initialization (ignored when ``init`` is given).
+        init: optional ``(n_clusters, dim)`` starting centroids.
+
+    Returns:
+        ``(centroids, labels)``: ``(n_clusters, dim)`` float64 and ``(n_vectors,)`` int64. An
+        empty cluster keeps its previous centroid. Notebook 05 (HuBERT-style units).
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    _check_vectors("vectors", vectors)
+    if init is None:
+        centroids = kmeans_plus_plus(vectors, n_clusters, seed)
+    else:
+        centroids = np.array(init, dtype=np.float64)
+        _check_codebook(centroids, vectors.shape[1], name="init")
+        if len(centroids) != n_clusters:
+            raise ValueError(f"init must have n_clusters={n_clusters} rows, got {len(centroids)}")
+    labels = nearest_code(vectors, centroids)
+    for _ in range(n_iter):
+        # cluster sums in one sparse product: membership (n_clusters, n_vectors) @ vectors
+        membership = sparse.csr_matrix((np.ones(len(labels)), (labels, np.arange(len(labels)))),
+                                       shape=(n_clusters, len(labels)))
+        counts = np.bincount(labels, minlength=n_clusters)
+        filled = counts > 0
+        centroids[filled] = (membership @ vectors)[filled] / counts[filled, None]
+        new_labels = nearest_code(vectors, centroids)
+        if np.array_equal(new_labels, labels):
+            break
+        labels = new_labels
+    return centroids, labels
+
+
+def deduplicate(units: np.ndarray) -> np.ndarray:
+    """Run-length de-duplication: ``[5, 5, 5, 2, 2, 5]`` -> ``[5, 2, 5]``. Notebook 05."""
+    units = np.asarray(units)
+    if units.ndim != 1:
+        raise ValueError(f"units must be 1-D, got shape {units.shape}")
+    if len(units) == 0:
+        return units.copy()
+    keep = np.concatenate([[True], units[1:] != units[:-1]])
+    return units[keep]
+
+
+def phones_at(phones, times) -> list[str]:
+    """The label of the phone whose [start, end) contains each time (seconds).
+
+    Label frames with ``times`` = their centres. Times before the first phone get the first
+    phone's label, times past the end the last one's (padding frames). Notebooks 05, 06.
+    """
+    if len(phones) == 0:
+        raise ValueError("phones must not be empty")
+    starts = np.array([phone.start for phone in phones])
+    which = np.searchsorted(starts, np.asarray(times), side="right") - 1
+    which = np.clip(which, 0, len(phones) - 1)
+    return [phones[i].label for i in which]
+
+
+def purity(units: np.ndarray, phones: np.ndarray) -> float:
+    """Share of frames whose phone is the most common phone of their unit (1 = pure units)."""
+    table = _contingency(units, phones)
+    return float(table.max(axis=1).sum() / table.sum())
+
+
+def phone_normalized_mutual_information(units: np.ndarray, phones: np.ndarray) -> float:
+    """I(phone; unit) / H(phone): the share of phone uncertainty a unit removes (0 to 1).
+
+    The measure HuBERT reports for its units. Computed in log space from the joint counts.
+    Notebook 05.
+    """
+    table = _contingency(units, phones)
+    joint = table / table.sum()
+    p_unit, p_phone = joint.sum(axis=1, keepdims=True), joint.sum(axis=0, keepdims=True)
+    nonzero = joint > 0
+    mutual = float((joint[nonzero] * (np.log(joint[nonzero])
+                                      - np.log((p_unit @ p_phone)[nonzero]))).sum())
+    p = p_phone[p_phone > 0]
+    entropy = float(-(p * np.log(p)).sum())
+    return mutual / entropy if entropy > 0 else 0.0
+
+
+def _contingency(units, phones) -> np.ndarray:
+    units, phones = np.asarray(units), np.asarray(phones)
+    if units.ndim != 1 or units.shape != phones.shape or len(units) == 0:
+        raise ValueError(f"units and phones must be 1-D of the same non-zero length, "
+                         f"got {units.shape} and {phones.shape}")
+    _, unit_ids = np.unique(units, return_inverse=True)
+    _, phone_ids = np.unique(phones, return_inverse=True)
+    table = np.zeros((unit_ids.max() + 1, phone_ids.max() + 1))
+    np.add.at(table, (unit_ids, phone_ids), 1)
+    return table
+
+
+# --- vector quantization with the straight-through estimator ---------------------------------
+
+def straight_through(vectors: torch.Tensor, quantized: torch.Tensor) -> torch.Tensor:
+    """``quantized`` in the forward pass, identity gradient to ``vectors`` in the backward pass.
+
+    ``vectors + (quantized - vectors).detach()``: the value is the codeword, the derivative with
+    respect to ``vectors`` is exactly the identity. Notebook 05.
+    """
+    if vectors.shape != quantized.shape:
+        raise ValueError(f"vectors {tuple(vectors.shape)} and quantized {tuple(quantized.shape)} "
+                         "must have the same shape")
+    return vectors + (quantized - vectors).detach()
+
+
+class VectorQuantizer(nn.Module):
+    """One learned codebook: nearest entry, straight-through gradient, codebook + commitment loss.
+
+    ``forward(vectors)`` takes ``(..., dim)`` floats and returns ``(quantized, indices, loss)``:
+    quantized ``(..., dim)`` (straight-through), indices ``(...)`` int64, and the scalar
+    ``|sg[z] - e|^2 + beta |z - sg[e]|^2`` of VQ-VAE (codebook loss moves codes toward the
+    encoder outputs, the commitment loss keeps the encoder near its codes). Notebooks 05, 06.
+    """
+
+    def __init__(self, codebook_size: int, dim: int, commitment: float = 0.25, seed: int = 0):
+        super().__init__()
+        if codebook_size < 1 or dim < 1:
+            raise ValueError(f"codebook_size and dim must be >= 1, got {codebook_size}, {dim}")
+        generator = torch.Generator().manual_seed(seed)
+        self.codebook = nn.Parameter(torch.randn(codebook_size, dim, generator=generator))
+        self.commitment = commitment
+
+    def indices(self, vectors: torch.Tensor) -> torch.Tensor:
+        """Nearest-entry indices ``(...)`` for ``(..., dim)`` vectors."""
+        if vectors.shape[-1] != self.codebook.shape[1]:
+            raise ValueError(f"vectors have dim {vectors.shape[-1]}, the codebook has dim "
+                             f"{self.codebook.shape[1]}")
+        flat = vectors.detach().reshape(-1, vectors.shape[-1])
+        distances = (-2 * flat @ self.codebook.detach().T
+                     + (self.codebook.detach() ** 2).sum(dim=1))
+        return distances.argmin(dim=1).reshape(vectors.shape[:-1])
+
+    def lookup(self, vectors: torch.Tensor):
+        """``(codes, indices, loss)`` without the straight-through step (RVQ applies it once)."""
+        indices = self.indices(vectors)
+        codes = self.codebook[indices]
+        codebook_loss = F.mse_loss(codes, vectors.detach())
+        commitment_loss = F.mse_loss(vectors, codes.detach())
+        return codes, indices, codebook_loss + self.commitment * commitment_loss
+
+    def forward(self, vectors: torch.Tensor):
+        codes, indices, loss = self.lookup(vectors)
+        return straight_through(vectors, codes), indices, loss
+
+
+def codebook_usage(indices, codebook_size: int) -> np.ndarray:
+    """How often each entry was chosen: ``(codebook_size,)`` int64 counts. Notebook 05."""
+    indices = np.asarray(indices).ravel()
+    if codebook_size < 1:
+        raise ValueError(f"codebook_size must be >= 1, got {codebook_size}")
+    if len(indices) == 0:
+        return np.zeros(codebook_size, np.int64)
+    if not np.issubdtype(indices.dtype, np.integer):
+        raise ValueError(f"indices must be integers, got dtype {indices.dtype}")
+    if indices.min() < 0 or indices.max() >= codebook_size:
+        raise ValueError(f"indices must lie in [0, {codebook_size}), got "
+                         f"{indices.min()}..{indices.max()}")
+    return np.bincount(indices, minlength=codebook_size).astype(np.int64)
+
+
+def perplexity(indices, codebook_size: int) -> float:
+    """exp(entropy of the usage distribution): the number of equally used codes it equals.
+
+    1 when one code takes everything, ``codebook_size`` when all are used equally. Notebook 05.
+    """
+    counts = codebook_usage(indices, codebook_size)
+    if counts.sum() == 0:
+        raise ValueError("indices must not be empty")
+    p = counts[counts > 0] / counts.sum()
+    return float(np.exp(-(p * np.log(p)).sum()))
+
+
+@torch.no_grad()
+def replace_dead_codes(quantizer: VectorQuantizer, vectors: torch.Tensor, counts,
+                       seed: int = 0) -> int:
+    """Move every code used zero times onto a randomly drawn input vector; return how many.
+
+    The simplest remedy for dead codes (SoundStream and Jukebox do the same): a code that no
+    vector picks receives no gradient and would stay dead forever. Notebook 05.
+    """
+    counts = np.asarray(counts)
+    if counts.shape != (quantizer.codebook.shape[0],):
+        raise ValueError(f"counts must have shape ({quantizer.codebook.shape[0]},), "
+                         f"got {counts.shape}")
+    flat = vectors.detach().reshape(-1, vectors.shape[-1])
+    dead = np.flatnonzero(counts == 0)
+    if len(dead):
+        generator = torch.Generator().manual_seed(seed)
+        picks = torch.randint(len(flat), (len(dead),), generator=generator)
+        quantizer.codebook[torch.as_tensor(dead)] = flat[picks].to(quantizer.codebook.dtype)
+    return len(dead)
+
+
+# --- product quantization and Gumbel-softmax -------------------------------------------------
+
+def product_quantize(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
+    """Split each vector into ``len(codebooks)`` equal slices and quantize each slice on its own.
+
+    Args:
+        vectors: ``(n_vectors, dim)``.
+        codebooks: G arrays ``(entries, dim / G)``.
+
+    Returns:
+        ``(n_vectors, G)`` int64: one index per group. G groups of V entries name V**G distinct
+        vectors while storing only G * V of them. Notebook 05.
+    """
+    vectors = np.asarray(vectors)
+    _check_vectors("vectors", vectors)
+    if not codebooks:
+        raise ValueError("codebooks must hold at least one codebook")
+    n_groups = len(codebooks)
+    if vectors.shape[1] % n_groups:
+        raise ValueError(f"vectors of dim {vectors.shape[1]} do not split into {n_groups} groups")
+    slices = np.split(vectors, n_groups, axis=1)
+    return np.stack([nearest_code(s, c) for s, c in zip(slices, codebooks)], axis=1)
+
+
+def n_combinations(n_groups: int, entries_per_group: int) -> int:
+    """Distinct codes of a product quantizer: entries_per_group ** n_groups (320**2 = 102,400)."""
+    if n_groups < 1 or entries_per_group < 1:
+        raise ValueError(f"n_groups and entries_per_group must be >= 1, got {n_groups}, "
+                         f"{entries_per_group}")
+    return entries_per_group ** n_groups
+
+
+class GumbelProductQuantizer(nn.Module):
+    """wav2vec 2.0's quantizer: G groups of V entries, each picked by a hard Gumbel-softmax.
+
+    A linear layer maps each ``(..., in_dim)`` input to G x V logits. In training, each group
+    adds Gumbel noise, takes the arg max in the forward pass and the softmax(logits / tau)
+    gradient in the backward pass; in evaluation it takes the plain arg max. The chosen entries
+    (``code_dim / G`` each) are concatenated. ``forward`` returns ``(quantized, indices)`` with
+    shapes ``(..., code_dim)`` and ``(..., G)``. Notebook 05.
+    """
+
+    def __init__(self, in_dim: int, n_groups: int, entries_per_group: int, code_dim: int,
+                 seed: int = 0):
+        super().__init__()
+        if code_dim % n_groups:
+            raise ValueError(f"code_dim={code_dim} must be divisible by n_groups={n_groups}")
+        torch.manual_seed(seed)
+        self.n_groups, self.entries_per_group = n_groups, entries_per_group
+        self.to_logits = nn.Linear(in_dim, n_groups * entries_per_group)
+        self.codebooks = nn.Parameter(
+            torch.randn(n_groups, entries_per_group, code_dim // n_groups))
+
+    def forward(self, inputs: torch.Tensor, tau: float = 1.0):
+        if inputs.shape[-1] != self.to_logits.in_features:
+            raise ValueError(f"inputs have dim {inputs.shape[-1]}, "
+                             f"expected {self.to_logits.in_features}")
+        logits = self.to_logits(inputs).unflatten(-1, (self.n_groups, self.entries_per_group))
+        if self.training:
+            one_hot = F.gumbel_softmax(logits, tau=tau, hard=True)
+        else:
+            one_hot = F.one_hot(logits.argmax(-1), self.entries_per_group).to(logits.dtype)
+        chosen = torch.einsum("...gv,gvd->...gd", one_hot, self.codebooks)
+        return chosen.flatten(-2), one_hot.argmax(-1)
+
+
+# --- residual vector quantization ------------------------------------------------------------
+
+def rvq_encode(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
+    """Residual VQ: level 1 quantizes the vector, each next level what the levels before missed.
+
+    Args:
+        vectors: ``(n_vectors, dim)``.
+        codebooks: one ``(codebook_size, dim)`` array per level.
+
+    Returns:
+        ``(n_vectors, n_levels)`` int64 codes. Notebook 06.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    _check_vectors("vectors", vectors)
+    if not codebooks:
+        raise ValueError("codebooks must hold at least one level")
+    residual, codes = vectors.copy(), []
+    for level, codebook in enumerate(codebooks):
+        _check_codebook(np.asarray(codebook), vectors.shape[1], name=f"codebooks[{level}]")
+        indices = nearest_code(residual, codebook)
+        residual -= codebook[indices]
+        codes.append(indices)
+    return np.stack(codes, axis=1)
+
+
+def rvq_decode(codes: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
+    """Sum of the chosen codewords of the levels present: ``(n_vectors, n_levels')`` -> vectors.
+
+    ``codes`` may hold fewer levels than ``codebooks`` (the leading ones): decoding fewer levels
+    is how one RVQ model serves several bitrates. Notebook 06.
+    """
+    codes = np.asarray(codes)
+    if codes.ndim != 2 or not 1 <= codes.shape[1] <= len(codebooks):
+        raise ValueError(f"codes must have shape (n_vectors, n_levels) with 1 <= n_levels <= "
+                         f"{len(codebooks)}, got {codes.shape}")
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"codes must be integers, got dtype {codes.dtype}")
+    total = np.zeros((codes.shape[0], np.asarray(codebooks[0]).shape[1]))
+    for level in range(codes.shape[1]):
+        total += np.asarray(codebooks[level])[codes[:, level]]
+    return total
+
+
+def train_rvq(vectors: np.ndarray, n_levels: int, codebook_size: int, *, seed: int = 0,
+              n_iter: int = 50) -> list[np.ndarray]:
+    """Fit RVQ greedily: k-means on the vectors, then k-means on each level's residuals.
+
+    Returns ``n_levels`` codebooks ``(codebook_size, dim)``. Notebook 06.
+    """
+    vectors = np.asarray(vectors, dtype=np.float64)
+    _check_vectors("vectors", vectors)
+    if n_levels < 1:
+        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
+    residual, codebooks = vectors.copy(), []
+    for level in range(n_levels):
+        centroids, labels = kmeans(residual, codebook_size, seed=seed + level, n_iter=n_iter)
+        residual -= centroids[labels]
+        codebooks.append(centroids)
+    return codebooks
+
+
+def bitrate(frames_per_second: float, n_levels: int, codebook_size: int) -> float:
+    """Bits per second of RVQ codes: frames_per_second x n_levels x log2(codebook_size).
+
+    EnCodec at 75 fps with 8 levels of 1024 entries: 75 x 8 x 10 = 6,000 bit/s. Notebook 06.
+    """
+    if frames_per_second <= 0 or n_levels < 1 or codebook_size < 2:
+        raise ValueError("need frames_per_second > 0, n_levels >= 1 and codebook_size >= 2, got "
+                         f"{frames_per_second}, {n_levels}, {codebook_size}")
+    return frames_per_second * n_levels * math.log2(codebook_size)
+
+
+class ResidualVectorQuantizer(nn.Module):
+    """A stack of :class:`VectorQuantizer` levels on residuals, with quantizer dropout.
+
+    ``forward(vectors, n_levels=None)`` on ``(..., dim)`` returns ``(quantized, codes, loss)``
+    with codes ``(..., n_used)``. In training with ``dropout=True``, every call uses a random
+    number of leading levels (SoundStream's quantizer dropout), so that the decoder learns to
+    work from 1, 2, ... levels and one model serves every bitrate. Notebook 06.
+    """
+
+    def __init__(self, n_levels: int, codebook_size: int, dim: int, commitment: float = 0.25,
+                 dropout: bool = True, seed: int = 0):
+        super().__init__()
+        self.levels = nn.ModuleList(
+            VectorQuantizer(codebook_size, dim, commitment, seed=seed + level)
+            for level in range(n_levels))
+        self.dropout = dropout
+        self._generator = torch.Generator().manual_seed(seed)
+
+    @property
+    def n_levels(self) -> int:
+        return len(self.levels)
+
+    def forward(self, vectors: torch.Tensor, n_levels: int | None = None):
+        if n_levels is None:
+            n_levels = self.n_levels
+            if self.training and self.dropout:
+                n_levels = int(torch.randint(1, self.n_levels + 1, (1,), generator=self._generator))
+        if not 1 <= n_levels <= self.n_levels:
+            raise ValueError(f"n_levels must be between 1 and {self.n_levels}, got {n_levels}")
+        residual, total = vectors, torch.zeros_like(vectors)
+        codes, loss = [], vectors.new_zeros(())
+        for level in self.levels[:n_levels]:
+            level_codes, indices, level_loss = level.lookup(residual)
+            residual = residual - level_codes.detach()
+            total = total + level_codes.detach()
+            codes.append(indices)
+            loss = loss + level_loss
+        # one straight-through step for the sum, so the encoder's gradient is the identity
+        return straight_through(vectors, total), torch.stack(codes, dim=-1), loss
+
+    def decode(self, codes: torch.Tensor) -> torch.Tensor:
+        """Sum of the codewords of the leading ``codes.shape[-1]`` levels: ``(..., dim)``."""
+        if not 1 <= codes.shape[-1] <= self.n_levels:
+            raise ValueError(f"codes must have 1 to {self.n_levels} levels in the last axis, "
+                             f"got {codes.shape[-1]}")
+        levels = self.levels[:codes.shape[-1]]
+        return sum(level.codebook[codes[..., i]] for i, level in enumerate(levels))

@@ -1,0 +1,113 @@
+"""The shipped tiny codec: shapes, determinism, per-level quality. Nothing here trains long."""
+
+import numpy as np
+import pytest
+import torch
+
+from course_lib import codec
+from course_lib.data import build_corpus
+from course_lib.quantize import rvq_decode, rvq_encode
+from course_lib.synth import synthesize
+
+
+@pytest.fixture(scope="module")
+def model():
+    return codec.load_codec()
+
+
+@pytest.fixture(scope="module")
+def sentence():
+    return synthesize("The cat sat on the mat.")
+
+
+def test_shipped_weights_are_small():
+    for distill in (None, "phones"):
+        assert codec.weights_path(distill).stat().st_size < 2_000_000
+
+
+def test_encode_gives_one_code_per_level_and_frame(model, sentence):
+    codes = model.encode(sentence.waveform)
+    n_frames = int(np.ceil(len(sentence.waveform) / codec.SAMPLES_PER_FRAME))
+    assert codes.shape == (n_frames, codec.N_CODEBOOKS) and codes.dtype == np.int64
+    assert codes.min() >= 0 and codes.max() < codec.CODEBOOK_SIZE
+    assert codec.FRAMES_PER_SECOND == 50
+
+
+def test_encode_and_decode_are_deterministic(model, sentence):
+    codes = model.encode(sentence.waveform)
+    np.testing.assert_array_equal(codes, model.encode(sentence.waveform))
+    np.testing.assert_array_equal(model.decode(codes), model.decode(codes))
+    assert np.array_equal(codes, codec.load_codec().encode(sentence.waveform))
+
+
+@pytest.mark.parametrize("n_levels", [1, 2, 4, 8])
+def test_decode_takes_any_number_of_leading_levels(model, sentence, n_levels):
+    codes = model.encode(sentence.waveform)
+    audio = model.decode(codes[:, :n_levels])
+    assert audio.shape == (len(codes) * codec.SAMPLES_PER_FRAME,) and audio.dtype == np.float32
+    assert np.all(np.isfinite(audio))
+
+
+def test_codes_are_the_numpy_rvq_of_the_latents(model, sentence):
+    """The module's quantizer is residual VQ: course_lib.quantize gives the same codes."""
+    with torch.no_grad():
+        latents = model.latents(torch.from_numpy(sentence.waveform)[None])[0].double().numpy()
+    codebooks = [level.codebook.detach().double().numpy() for level in model.quantizer.levels]
+    codes = model.encode(sentence.waveform)
+    agree = (codes == rvq_encode(latents, codebooks)).mean()
+    assert agree > 0.99  # float32 vs float64 distances may flip a rare near-tie
+    decoded = rvq_decode(codes, codebooks)
+    with torch.no_grad():
+        module = model.quantizer.decode(torch.from_numpy(codes)).double().numpy()
+    np.testing.assert_allclose(decoded, module, atol=1e-5)
+
+
+def test_latent_error_and_log_mel_distance_fall_with_levels(model):
+    corpus = build_corpus()
+    utterances = corpus.test[:5]
+    distances = [codec.evaluate(model, utterances, n)[1] for n in (1, 2, 4, 8)]
+    assert distances[-1] < distances[0]
+    for utterance in utterances:
+        with torch.no_grad():
+            latents = model.latents(torch.from_numpy(utterance.waveform)[None])
+            errors = [float(((latents - model.quantizer(latents, n)[0]) ** 2).mean())
+                      for n in range(1, codec.N_CODEBOOKS + 1)]
+        assert all(b <= a * (1 + 1e-6) for a, b in zip(errors, errors[1:]))
+
+
+def test_quality_measures():
+    rng = np.random.default_rng(0)
+    signal = rng.normal(size=16_000).astype(np.float32)
+    assert codec.snr_db(signal, signal + 0.1 * signal) == pytest.approx(20.0)
+    assert codec.log_mel_distance(signal, signal) == 0.0
+    assert codec.log_mel_distance(signal, 10 * signal) == pytest.approx(2.0, abs=0.01)
+    with pytest.raises(ValueError, match="estimate"):
+        codec.snr_db(signal, signal[:100])
+
+
+def test_codec_rejects_bad_input(model):
+    with pytest.raises(ValueError, match="waveform"):
+        model.encode(np.zeros((2, 100), np.float32))
+    with pytest.raises(ValueError, match="n_levels"):
+        model.decode(np.zeros((5, 9), np.int64))
+    with pytest.raises(ValueError, match="integers"):
+        model.decode(np.full((5, 2), 300))
+
+
+def test_training_script_runs_and_writes_loadable_weights(tmp_path):
+    """Two steps of the real training loop (the shipped weights come from main())."""
+    out = tmp_path / "codec.pt"
+    record = codec.train(2, batch_size=2, crop_frames=4, out=out, n_eval=1)
+    assert record["steps"] == 2 and out.exists()
+    saved = torch.load(out, weights_only=True)
+    assert set(saved["record"]["levels"]) == {1, 2, 4, 8}
+
+
+def test_codec_level_explorer_shows_the_chosen_level(model, sentence):
+    from course_lib.widgets import codec_level_explorer
+    codes = model.encode(sentence.waveform)
+    decoded = {n: model.decode(codes[:, :n]) for n in (1, 8)}
+    explorer = codec_level_explorer(sentence.waveform, decoded)
+    assert explorer.result.axes[1].get_ylabel() == "1 level"
+    explorer.children[0].value = 8
+    assert explorer.result.axes[1].get_ylabel() == "8 levels"

@@ -1,0 +1,350 @@
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from sklearn.cluster import KMeans
+from sklearn.metrics import mutual_info_score
+
+from course_lib.quantize import (
+    GumbelProductQuantizer,
+    ResidualVectorQuantizer,
+    VectorQuantizer,
+    bitrate,
+    codebook_usage,
+    deduplicate,
+    kmeans,
+    kmeans_plus_plus,
+    n_combinations,
+    nearest_code,
+    perplexity,
+    phone_normalized_mutual_information,
+    phones_at as quantize_phones_at,
+    product_quantize,
+    purity,
+    replace_dead_codes,
+    rvq_decode,
+    rvq_encode,
+    straight_through,
+    train_rvq,
+)
+
+finite = st.floats(-10, 10, allow_nan=False, width=32)
+
+
+def vectors_and_codebook(dim_max=4, n_max=12, k_max=6):
+    return st.tuples(st.integers(1, dim_max), st.integers(1, n_max), st.integers(1, k_max)).flatmap(
+        lambda s: st.tuples(arrays(np.float64, (s[1], s[0]), elements=finite),
+                            arrays(np.float64, (s[2], s[0]), elements=finite)))
+
+
+# --- nearest code and k-means ----------------------------------------------------------------
+
+@given(vectors_and_codebook())
+def test_nearest_code_matches_brute_force(pair):
+    vectors, codebook = pair
+    indices = nearest_code(vectors, codebook)
+    assert indices.shape == (len(vectors),) and indices.dtype == np.int64
+    for vector, index in zip(vectors, indices):
+        distances = [((vector - code) ** 2).sum() for code in codebook]
+        assert distances[index] <= min(distances) + 1e-7 * (1 + min(distances))
+
+
+def test_kmeans_matches_scikit_learn_from_the_same_initialization():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(scale=5, size=(6, 3))
+    vectors = np.concatenate([c + rng.normal(size=(80, 3)) for c in centres])
+    init = kmeans_plus_plus(vectors, 6, seed=1)
+    centroids, labels = kmeans(vectors, 6, init=init)
+    reference = KMeans(6, init=init, n_init=1, algorithm="lloyd", tol=0, max_iter=100).fit(vectors)
+    np.testing.assert_allclose(centroids, reference.cluster_centers_, atol=1e-8)
+    np.testing.assert_array_equal(labels, reference.labels_)
+
+
+@given(arrays(np.float64, st.tuples(st.integers(3, 30), st.integers(1, 3)), elements=finite),
+       st.integers(1, 3))
+def test_kmeans_labels_point_to_nearest_centroid_and_inertia_beats_init(vectors, k):
+    init = kmeans_plus_plus(vectors, k, seed=0)
+    centroids, labels = kmeans(vectors, k, init=init)
+    assert centroids.shape == (k, vectors.shape[1]) and labels.shape == (len(vectors),)
+    np.testing.assert_array_equal(labels, nearest_code(vectors, centroids))
+    inertia = ((vectors - centroids[labels]) ** 2).sum()
+    start = ((vectors - init[nearest_code(vectors, init)]) ** 2).sum()
+    assert inertia <= start + 1e-9
+
+
+def test_kmeans_rejects_bad_input():
+    with pytest.raises(ValueError, match="n_clusters"):
+        kmeans(np.zeros((3, 2)), 5)
+    with pytest.raises(ValueError, match="init"):
+        kmeans(np.zeros((3, 2)), 2, init=np.zeros((2, 3)))
+    with pytest.raises(ValueError, match="vectors"):
+        kmeans(np.zeros((0, 2)), 1)
+
+
+def test_nearest_code_rejects_mismatched_and_empty_codebooks():
+    with pytest.raises(ValueError, match="dim 3"):
+        nearest_code(np.zeros((4, 2)), np.zeros((5, 3)))
+    with pytest.raises(ValueError, match="non-empty"):
+        nearest_code(np.zeros((4, 2)), np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="floats"):
+        nearest_code(np.zeros((4, 2), dtype=np.int64), np.zeros((1, 2)))
+
+
+@given(st.lists(st.integers(0, 3), max_size=40))
+def test_deduplicate_is_itertools_groupby(units):
+    expected = [k for k, _ in itertools.groupby(units)]
+    assert deduplicate(np.array(units, dtype=np.int64)).tolist() == expected
+
+
+def test_purity_and_pnmi_on_hand_made_cases():
+    phones = np.array(list("aabbcc"))
+    assert purity(np.array([0, 0, 1, 1, 2, 2]), phones) == 1.0
+    pnmi = phone_normalized_mutual_information(np.array([0, 0, 1, 1, 2, 2]), phones)
+    assert pnmi == pytest.approx(1.0)
+    assert purity(np.zeros(6, int), phones) == pytest.approx(1 / 3)
+    assert phone_normalized_mutual_information(np.zeros(6, int), phones) == pytest.approx(0.0)
+
+
+@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from("abc")), min_size=1, max_size=50))
+def test_pnmi_matches_scikit_learn_mutual_information(pairs):
+    units = np.array([u for u, _ in pairs])
+    phones = np.array([p for _, p in pairs])
+    _, counts = np.unique(phones, return_counts=True)
+    entropy = -(counts / counts.sum() * np.log(counts / counts.sum())).sum()
+    expected = mutual_info_score(phones, units) / entropy if entropy > 0 else 0.0
+    assert phone_normalized_mutual_information(units, phones) == pytest.approx(expected, abs=1e-9)
+    assert 0 <= purity(units, phones) <= 1
+
+
+# --- vector quantization ---------------------------------------------------------------------
+
+def test_straight_through_gradient_is_the_identity():
+    vectors = torch.randn(5, 3, dtype=torch.float64, requires_grad=True)
+    codebook = torch.randn(4, 3, dtype=torch.float64)
+    quantized = straight_through(vectors, codebook[torch.tensor([0, 1, 2, 3, 0])])
+    jacobian = torch.autograd.functional.jacobian(
+        lambda v: straight_through(v, codebook[torch.tensor([0, 1, 2, 3, 0])]), vectors)
+    np.testing.assert_array_equal(jacobian.reshape(15, 15).numpy(), np.eye(15))
+    # the value is the codeword (up to the rounding of v + (q - v))
+    torch.testing.assert_close(quantized, codebook[torch.tensor([0, 1, 2, 3, 0])],
+                               rtol=0, atol=1e-12)
+
+
+def test_vector_quantizer_picks_nearest_code_and_passes_gradient_straight_through():
+    quantizer = VectorQuantizer(8, 3, seed=0).double()
+    vectors = torch.randn(10, 3, dtype=torch.float64, requires_grad=True)
+    quantized, indices, loss = quantizer(vectors)
+    expected = nearest_code(vectors.detach().numpy(), quantizer.codebook.detach().numpy())
+    np.testing.assert_array_equal(indices.numpy(), expected)
+    upstream = torch.randn(10, 3, dtype=torch.float64)
+    (quantized * upstream).sum().backward()
+    np.testing.assert_array_equal(vectors.grad.numpy(), upstream.numpy())
+    codes = quantizer.codebook[indices].detach()
+    assert loss.item() == pytest.approx(1.25 * ((codes - vectors.detach()) ** 2).mean().item())
+
+
+@given(st.integers(1, 3), st.integers(1, 5), st.integers(1, 4))
+def test_vector_quantizer_shapes_and_dtypes(batch, time, dim):
+    quantizer = VectorQuantizer(6, dim)
+    quantized, indices, loss = quantizer(torch.randn(batch, time, dim))
+    assert quantized.shape == (batch, time, dim) and quantized.dtype == torch.float32
+    assert indices.shape == (batch, time) and indices.dtype == torch.int64
+    assert loss.shape == ()
+
+
+def test_vector_quantizer_rejects_wrong_dim():
+    with pytest.raises(ValueError, match="dim 4"):
+        VectorQuantizer(6, 3)(torch.randn(2, 4))
+    with pytest.raises(ValueError, match="codebook_size"):
+        VectorQuantizer(0, 3)
+
+
+@given(st.lists(st.integers(0, 7), min_size=1, max_size=60))
+def test_usage_and_perplexity(indices):
+    counts = codebook_usage(indices, 8)
+    assert counts.sum() == len(indices) and counts.tolist() == [indices.count(i) for i in range(8)]
+    assert 1 - 1e-9 <= perplexity(indices, 8) <= len(set(indices)) + 1e-9
+
+
+def test_perplexity_extremes_and_errors():
+    assert perplexity([3] * 10, 8) == pytest.approx(1.0)
+    assert perplexity(list(range(8)) * 3, 8) == pytest.approx(8.0)
+    with pytest.raises(ValueError, match="indices"):
+        codebook_usage([9], 8)
+    with pytest.raises(ValueError, match="empty"):
+        perplexity([], 8)
+
+
+def test_replace_dead_codes_moves_only_dead_codes_onto_inputs():
+    quantizer = VectorQuantizer(4, 2)
+    before = quantizer.codebook.detach().clone()
+    vectors = torch.randn(20, 2)
+    n = replace_dead_codes(quantizer, vectors, np.array([3, 0, 5, 0]))
+    after = quantizer.codebook.detach()
+    assert n == 2
+    assert torch.equal(after[[0, 2]], before[[0, 2]])
+    for row in after[[1, 3]]:
+        assert any(torch.equal(row, v) for v in vectors)
+    with pytest.raises(ValueError, match="counts"):
+        replace_dead_codes(quantizer, vectors, np.zeros(3))
+
+
+# --- product and Gumbel quantizers -----------------------------------------------------------
+
+def test_wav2vec2_product_codebook_size():
+    assert n_combinations(2, 320) == 102_400
+    with pytest.raises(ValueError):
+        n_combinations(0, 320)
+
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 10), st.just(4)), elements=finite))
+def test_product_quantize_is_nearest_code_per_slice(vectors):
+    rng = np.random.default_rng(0)
+    codebooks = [rng.normal(size=(5, 2)), rng.normal(size=(3, 2))]
+    codes = product_quantize(vectors, codebooks)
+    assert codes.shape == (len(vectors), 2)
+    # brute force over all 5 x 3 concatenations: the product code is the nearest of them
+    full = np.array([np.concatenate([a, b]) for a in codebooks[0] for b in codebooks[1]])
+    best = ((vectors[:, None] - full[None]) ** 2).sum(-1).min(1)
+    chosen = np.concatenate([codebooks[0][codes[:, 0]], codebooks[1][codes[:, 1]]], axis=1)
+    np.testing.assert_allclose(((vectors - chosen) ** 2).sum(1), best, atol=1e-9)
+
+
+def test_product_quantize_rejects_uneven_split():
+    with pytest.raises(ValueError, match="groups"):
+        product_quantize(np.zeros((2, 5)), [np.zeros((3, 2)), np.zeros((3, 3))])
+
+
+def test_gumbel_product_quantizer_outputs_and_gradient():
+    quantizer = GumbelProductQuantizer(6, n_groups=2, entries_per_group=5, code_dim=4)
+    inputs = torch.randn(3, 7, 6)
+    quantized, indices = quantizer(inputs, tau=0.5)
+    assert quantized.shape == (3, 7, 4) and indices.shape == (3, 7, 2)
+    expected = torch.cat([quantizer.codebooks[0][indices[..., 0]],
+                          quantizer.codebooks[1][indices[..., 1]]], dim=-1)
+    torch.testing.assert_close(quantized, expected)
+    quantized.sum().backward()
+    assert quantizer.to_logits.weight.grad.abs().sum() > 0  # the soft relaxation passes gradient
+    quantizer.eval()
+    _, greedy = quantizer(inputs)
+    logits = quantizer.to_logits(inputs).unflatten(-1, (2, 5))
+    assert torch.equal(greedy, logits.argmax(-1))
+    with pytest.raises(ValueError, match="dim 5"):
+        quantizer(torch.randn(2, 5))
+
+
+# --- residual vector quantization ------------------------------------------------------------
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 20), st.integers(1, 3)), elements=finite),
+       st.integers(1, 4))
+def test_rvq_decode_of_encode_is_sum_of_chosen_codewords_and_error_never_grows(vectors, n_levels):
+    rng = np.random.default_rng(0)
+    # each codebook holds the zero vector, so a level can always leave its residual as it is
+    codebooks = [np.vstack([np.zeros(vectors.shape[1]),
+                            rng.normal(scale=3 / (level + 1), size=(4, vectors.shape[1]))])
+                 for level in range(n_levels)]
+    codes = rvq_encode(vectors, codebooks)
+    assert codes.shape == (len(vectors), n_levels) and codes.dtype == np.int64
+    expected = sum(codebooks[level][codes[:, level]] for level in range(n_levels))
+    np.testing.assert_allclose(rvq_decode(codes, codebooks), expected)
+    previous = (vectors ** 2).sum(1)
+    for n in range(1, n_levels + 1):
+        error = ((vectors - rvq_decode(codes[:, :n], codebooks)) ** 2).sum(1)
+        assert np.all(error <= previous + 1e-9 * (1 + previous))
+        previous = error
+
+
+def test_trained_rvq_error_falls_with_every_level():
+    rng = np.random.default_rng(0)
+    vectors = rng.normal(size=(400, 4))
+    codebooks = train_rvq(vectors, 4, 16)
+    codes = rvq_encode(vectors, codebooks)
+    errors = [((vectors - rvq_decode(codes[:, :n], codebooks)) ** 2).mean() for n in range(1, 5)]
+    assert all(b < a for a, b in zip(errors, errors[1:]))
+
+
+def test_rvq_rejects_bad_codes_and_codebooks():
+    codebooks = [np.zeros((4, 2)), np.zeros((4, 2))]
+    with pytest.raises(ValueError, match="n_levels"):
+        rvq_decode(np.zeros((3, 3), dtype=np.int64), codebooks)
+    with pytest.raises(ValueError, match="integers"):
+        rvq_decode(np.zeros((3, 1)), codebooks)
+    with pytest.raises(ValueError, match=r"codebooks\[1\]"):
+        rvq_encode(np.zeros((3, 2)), [np.zeros((4, 2)), np.zeros((4, 3))])
+    with pytest.raises(ValueError, match="at least one"):
+        rvq_encode(np.zeros((3, 2)), [])
+
+
+def test_bitrate_of_the_essays_codecs():
+    assert bitrate(75, 8, 1024) == 6_000  # EnCodec 24 kHz, 8 codebooks: 6 kbps
+    assert bitrate(75, 32, 1024) == 24_000  # EnCodec's largest setting
+    assert bitrate(25, 4, 1024) == 1_000  # 4 levels x 25 fps
+    assert bitrate(50, 1, 2) == 50
+    with pytest.raises(ValueError):
+        bitrate(50, 0, 1024)
+
+
+def test_residual_quantizer_module_matches_numpy_rvq_and_dropout_varies_levels():
+    quantizer = ResidualVectorQuantizer(3, 8, 2, seed=0).double()
+    vectors = torch.randn(30, 2, dtype=torch.float64, requires_grad=True)
+    quantizer.eval()
+    quantized, codes, _ = quantizer(vectors)
+    codebooks = [level.codebook.detach().numpy() for level in quantizer.levels]
+    np.testing.assert_array_equal(codes.numpy(), rvq_encode(vectors.detach().numpy(), codebooks))
+    torch.testing.assert_close(quantized, quantizer.decode(codes))
+    quantized.sum().backward()
+    np.testing.assert_array_equal(vectors.grad.numpy(), np.ones((30, 2)))  # straight-through
+    quantizer.train()
+    used = {quantizer(vectors)[1].shape[-1] for _ in range(30)}
+    assert used == {1, 2, 3}
+    with pytest.raises(ValueError, match="n_levels"):
+        quantizer(vectors, n_levels=4)
+    with pytest.raises(ValueError, match="levels"):
+        quantizer.decode(torch.zeros(5, 4, dtype=torch.int64))
+
+
+def test_bitrate_is_monotone_in_every_argument():
+    assert bitrate(50, 2, 256) < bitrate(75, 2, 256) < bitrate(75, 3, 256) < bitrate(75, 3, 1024)
+    assert math.isclose(bitrate(12.5, 8, 2048), 1_100)
+
+
+# --- the explorers of notebooks 05 and 07 ----------------------------------------------------
+
+def test_phones_at_labels_each_time_with_the_phone_that_contains_it():
+    from course_lib.synth import Phone
+    phones = (Phone("sil", 0.0, 0.1), Phone("k", 0.1, 0.15), Phone("æ", 0.15, 0.3))
+    assert quantize_phones_at(phones, [0.0, 0.099, 0.1, 0.149, 0.2, 0.5]) == \
+        ["sil", "sil", "k", "k", "æ", "æ"]
+    with pytest.raises(ValueError, match="phones"):
+        quantize_phones_at((), [0.1])
+
+
+def test_unit_explorer_redraws_for_each_k():
+    from matplotlib.figure import Figure
+
+    from course_lib.synth import Phone
+    from course_lib.widgets import unit_explorer
+    phones = (Phone("sil", 0.0, 0.05), Phone("a", 0.05, 0.1))
+    units_by_k = {4: np.array([0, 0, 1, 1, 2, 3, 3, 3, 1, 1]), 8: np.arange(10)}
+    explorer = unit_explorer(phones, units_by_k, 100)
+    assert isinstance(explorer.result, Figure)
+    assert "-> 5 units after" in explorer.result.get_suptitle()
+    explorer.children[0].value = 8
+    assert "10 units after" in explorer.result.get_suptitle()
+
+
+def test_snap_explorer_draws_one_star_per_codeword():
+    from course_lib.widgets import snap_explorer
+    points = np.random.default_rng(0).normal(size=(30, 2))
+    books = {2: points[:2], 5: points[:5]}
+    explorer = snap_explorer(points, books, np.eye(2))
+    stars = [c for c in explorer.result.axes[0].collections if len(c.get_offsets()) in (2, 5)]
+    assert len(stars[-1].get_offsets()) == 2
+    explorer.children[0].value = 5
+    stars = [c for c in explorer.result.axes[0].collections if len(c.get_offsets()) in (2, 5)]
+    assert len(stars[-1].get_offsets()) == 5
