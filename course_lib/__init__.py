@@ -8,6 +8,8 @@ notebooks import. One module per concept:
 * ``features`` -- the MFCC pipeline, step by step (notebook 01)
 * ``hmm``     -- HMM forward, backward, posteriors and Viterbi in log space (notebook 02)
 * ``aligner`` -- phone HMMs trained on MFCCs, and forced alignment (notebook 02)
+* ``quantize`` -- k-means, VQ, product/Gumbel quantizers, residual VQ and bitrate (notebooks 05-07)
+* ``codec``   -- a tiny neural codec with residual VQ, and its training script (notebook 06)
 * ``rates``   -- the rate mismatch as token counts per strategy (notebook 00)
 * ``plots``   -- figures shared by the notebooks
 * ``widgets`` -- interactive explorers over pure functions

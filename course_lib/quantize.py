@@ -346,11 +346,12 @@ class GumbelProductQuantizer(nn.Module):
         super().__init__()
         if code_dim % n_groups:
             raise ValueError(f"code_dim={code_dim} must be divisible by n_groups={n_groups}")
-        torch.manual_seed(seed)
         self.n_groups, self.entries_per_group = n_groups, entries_per_group
-        self.to_logits = nn.Linear(in_dim, n_groups * entries_per_group)
-        self.codebooks = nn.Parameter(
-            torch.randn(n_groups, entries_per_group, code_dim // n_groups))
+        with torch.random.fork_rng(devices=[]):  # seeded init, the caller's generator untouched
+            torch.manual_seed(seed)
+            self.to_logits = nn.Linear(in_dim, n_groups * entries_per_group)
+            self.codebooks = nn.Parameter(
+                torch.randn(n_groups, entries_per_group, code_dim // n_groups))
 
     def forward(self, inputs: torch.Tensor, tau: float = 1.0):
         if inputs.shape[-1] != self.to_logits.in_features:

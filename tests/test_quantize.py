@@ -348,3 +348,14 @@ def test_snap_explorer_draws_one_star_per_codeword():
     explorer.children[0].value = 5
     stars = [c for c in explorer.result.axes[0].collections if len(c.get_offsets()) in (2, 5)]
     assert len(stars[-1].get_offsets()) == 5
+
+
+def test_gumbel_quantizer_init_is_seeded_without_touching_the_global_generator():
+    torch.manual_seed(123)
+    expected_next = torch.rand(3)
+    torch.manual_seed(123)
+    first = GumbelProductQuantizer(in_dim=8, n_groups=2, entries_per_group=4, code_dim=6, seed=5)
+    assert torch.equal(torch.rand(3), expected_next)
+    second = GumbelProductQuantizer(in_dim=8, n_groups=2, entries_per_group=4, code_dim=6, seed=5)
+    assert torch.equal(first.codebooks, second.codebooks)
+    assert torch.equal(first.to_logits.weight, second.to_logits.weight)
