@@ -77,13 +77,15 @@ def ctc_forward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray
     emissions = log_probs[:, extend_with_blanks(target, blank)]  # (T, S)
     can_skip = _skip_mask(target, blank)
     n_frames, n_states = emissions.shape
-    log_alpha = np.full((n_frames, n_states), -np.inf)
-    log_alpha[0, :2] = emissions[0, :2]
+    # two -inf columns in front, so that "the state before" and "two states back" are slices
+    padded = np.full((n_frames, n_states + 2), -np.inf)
+    padded[0, 2:4] = emissions[0, :2]
     for t in range(1, n_frames):
-        previous = log_alpha[t - 1]
-        log_alpha[t] = _logsumexp3(previous, _shift(previous, 1), _shift(previous, 2, can_skip))
-        log_alpha[t] += emissions[t]
-    return log_alpha
+        previous, current = padded[t - 1], padded[t, 2:]
+        np.logaddexp(previous[2:], previous[1:-1], out=current)  # stay, or advance by one
+        np.logaddexp(current, previous[:-2], out=current, where=can_skip)  # skip a blank
+        current += emissions[t]
+    return padded[:, 2:]
 
 
 def ctc_backward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray:
@@ -99,16 +101,18 @@ def ctc_backward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarra
     log_probs, target = _check(log_probs, target, blank)
     emissions = log_probs[:, extend_with_blanks(target, blank)]
     # a transition s -> s+2 is allowed exactly when s+2 may skip back to s
-    can_skip_forward = np.zeros(len(emissions[0]), dtype=bool)
-    can_skip_forward[:-2] = _skip_mask(target, blank)[2:]
+    can_skip_ahead = np.zeros(emissions.shape[1], dtype=bool)
+    can_skip_ahead[:-2] = _skip_mask(target, blank)[2:]
     n_frames, n_states = emissions.shape
-    log_beta = np.full((n_frames, n_states), -np.inf)
-    log_beta[-1, -2:] = 0.0  # both final states (just one for an empty target)
+    padded = np.full((n_frames, n_states + 2), -np.inf)  # two -inf columns at the end
+    padded[-1, max(n_states - 2, 0):n_states] = 0.0  # both final states (one if target empty)
+    following = np.full(n_states + 2, -np.inf)
     for t in range(n_frames - 2, -1, -1):
-        following = log_beta[t + 1] + emissions[t + 1]
-        log_beta[t] = _logsumexp3(following, _shift(following, -1),
-                                  _shift(following, -2, can_skip_forward))
-    return log_beta
+        np.add(padded[t + 1, :n_states], emissions[t + 1], out=following[:n_states])
+        current = padded[t, :n_states]
+        np.logaddexp(following[:-2], following[1:-1], out=current)
+        np.logaddexp(current, following[2:], out=current, where=can_skip_ahead)
+    return padded[:, :n_states]
 
 
 def ctc_log_likelihood(log_probs: np.ndarray, target, blank: int = BLANK) -> float:
