@@ -138,3 +138,132 @@ def plot_token_rows(
     ax.legend(loc="upper right", bbox_to_anchor=(1, 1.12), ncol=3, frameon=False, fontsize=9)
     ax.set_title(f"\u201c{text}\u201d stretched to {duration_s:g} s", loc="left")
     return figure
+
+
+# --- notebook 03: CTC ---
+
+def plot_ctc_lattice(
+    labels: list[str],
+    n_frames: int,
+    log_alpha: np.ndarray | None = None,
+    path_states: np.ndarray | None = None,
+    blank_symbol: str = "-",
+) -> Figure:
+    """The 2L+1 extended label lattice of CTC: blanks between, before and after the labels on
+    the vertical axis, frames on the horizontal one.
+
+    Grey arrows are the allowed moves (stay, advance one state, or skip a blank between two
+    different labels); nodes no complete path can visit are hollow. ``log_alpha`` (n_frames,
+    2L+1) colours the nodes by their forward probability; ``path_states`` (n_frames,) of
+    lattice state indices draws one path in red.
+    """
+    states = [blank_symbol]
+    for label in labels:
+        states += [label, blank_symbol]
+    n_states = len(states)
+    figure = Figure(figsize=(1.0 + 0.75 * n_frames, 0.9 + 0.45 * n_states), layout="constrained")
+    ax = figure.subplots()
+    def moves(s):  # stay, advance one state, or skip a blank between two different labels
+        skip = s + 2 < n_states and states[s + 2] != blank_symbol and states[s + 2] != states[s]
+        return [m for m in (s, s + 1, s + 2 if skip else n_states) if m < n_states]
+
+    for t in range(n_frames - 1):
+        for s in range(n_states):
+            for target in moves(s):
+                ax.plot([t, t + 1], [s, target], color="#cccccc", lw=0.8, zorder=1)
+    # nodes on at least one complete path: reachable from a start state and able to finish
+    from_start = np.zeros((n_frames, n_states), dtype=bool)
+    from_start[0, :2] = True
+    to_end = np.zeros((n_frames, n_states), dtype=bool)
+    to_end[-1, -2:] = True
+    for t in range(1, n_frames):
+        for s in np.flatnonzero(from_start[t - 1]):
+            from_start[t, moves(s)] = True
+    for t in range(n_frames - 2, -1, -1):
+        for s in range(n_states):
+            to_end[t, s] = to_end[t + 1, moves(s)].any()
+    reachable = from_start & to_end
+    times, rows = np.meshgrid(np.arange(n_frames), np.arange(n_states), indexing="ij")
+    if log_alpha is not None:
+        shown = np.where(np.isfinite(log_alpha), np.exp(log_alpha), np.nan)
+        scatter = ax.scatter(times, rows, c=shown, s=120, cmap="viridis", zorder=2,
+                             edgecolors="black", linewidths=0.5)
+        figure.colorbar(scatter, ax=ax, label="forward probability alpha", shrink=0.8)
+    else:
+        ax.scatter(times[reachable], rows[reachable], s=90, color="#4c72b0", zorder=2)
+        ax.scatter(times[~reachable], rows[~reachable], s=90, facecolors="none",
+                   edgecolors="#999999", zorder=2)
+    if path_states is not None:
+        ax.plot(np.arange(n_frames), path_states, color="#c44e52", lw=2.5, zorder=3)
+    ax.set_yticks(range(n_states), states)
+    ax.invert_yaxis()
+    ax.set_xticks(range(n_frames))
+    ax.set_xlabel("frame t")
+    ax.set_ylabel("lattice state")
+    ax.set_title(f"CTC lattice for \u201c{' '.join(labels)}\u201d: {n_states} states x "
+                 f"{n_frames} frames", loc="left")
+    return figure
+
+
+def plot_ctc_posteriors(
+    utterance: Utterance,
+    log_probs: np.ndarray,
+    label_names: tuple[str, ...] | list[str],
+    frames_per_second: float = 50,
+    aligned_path: np.ndarray | None = None,
+) -> Figure:
+    """A CTC model's output over one utterance: spectrogram, per-frame label probabilities
+    (blank in grey, each phone's spike labelled), and the true phones beneath.
+
+    ``log_probs`` is (n_frames, n_labels) with the blank at index 0 and ``label_names`` its
+    label for each index. ``aligned_path`` (n_frames,) of label indices, e.g. a forced
+    alignment, adds a row of its non-blank frames under the true phones.
+    """
+    n_rows = 4 if aligned_path is not None else 3
+    ratios = [2.0, 2.0, 0.6] + ([0.6] if aligned_path is not None else [])
+    figure = Figure(figsize=(11, 1.6 * n_rows + 0.8), layout="constrained")
+    axes = figure.subplots(n_rows, 1, sharex=True, gridspec_kw=dict(height_ratios=ratios))
+    rate = utterance.sample_rate
+    window = int(0.025 * rate)
+    frequencies, frame_times, spectrum = stft(utterance.waveform, fs=rate, nperseg=window,
+                                              noverlap=window - int(0.010 * rate))
+    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
+    axes[0].pcolormesh(frame_times, frequencies, power_db, shading="auto", cmap="magma",
+                       vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
+    axes[0].set_ylim(0, min(8000, rate / 2))
+    axes[0].set_ylabel("frequency (Hz)")
+
+    probs = np.exp(log_probs)
+    times = np.arange(len(probs)) / frames_per_second
+    axes[1].fill_between(times, probs[:, 0], color="#d9d9d9", step="mid", label="blank")
+    best = probs[:, 1:].argmax(axis=1) + 1
+    for label in np.unique(best):
+        if probs[best == label, label].max() < 0.5:
+            continue
+        color = CLASS_COLORS[phone_class(label_names[label])]
+        axes[1].plot(times, probs[:, label], color=color, lw=1.2)
+    for t in np.flatnonzero((probs[:, 1:].max(axis=1) > 0.5)):
+        label = best[t]
+        if t == 0 or best[t - 1] != label or probs[t - 1, label] <= 0.5:
+            axes[1].text(times[t], 1.02, label_names[label], ha="center", va="bottom",
+                         fontsize=8)
+    axes[1].set_ylim(0, 1.15)
+    axes[1].set_ylabel("P(label | frame)")
+    axes[1].legend(loc="upper right", fontsize=8)
+
+    _draw_phones(axes[2], utterance.phones)
+    axes[2].set_ylabel("true", rotation=0, ha="right", va="center")
+    if aligned_path is not None:
+        for t in np.flatnonzero(aligned_path != 0):
+            name = label_names[aligned_path[t]]
+            axes[3].axvspan(t / frames_per_second, (t + 1) / frames_per_second,
+                            color=CLASS_COLORS[phone_class(name)], lw=0)
+            if t == 0 or aligned_path[t - 1] != aligned_path[t]:
+                axes[3].text((t + 0.5) / frames_per_second, 0.5, name, ha="center",
+                             va="center", fontsize=8)
+        axes[3].set_yticks([])
+        axes[3].set_ylabel("CTC", rotation=0, ha="right", va="center")
+    axes[-1].set_xlabel("time (s)")
+    axes[-1].set_xlim(0, utterance.duration)
+    figure.suptitle(f"\u201c{utterance.text}\u201d")
+    return figure

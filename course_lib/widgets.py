@@ -44,3 +44,29 @@ def rate_explorer(utterance: Utterance) -> widgets.interactive:
         codec_frames_per_second=widgets.SelectionSlider(options=[12.5, 25, 50, 75], value=25,
                                                         description="codec frames/s", **style),
     )
+
+
+# --- notebook 03: CTC ---
+
+from course_lib.plots import plot_ctc_posteriors  # noqa: E402 (kept in this section)
+
+
+def ctc_explorer(utterances: list[Utterance], log_probs: list, label_names,
+                 aligned_paths: list | None = None) -> widgets.interactive:
+    """A slider over utterances showing :func:`course_lib.plots.plot_ctc_posteriors` for each
+    (notebook 03). ``log_probs`` (and ``aligned_paths`` if given) are precomputed, one per
+    utterance, so the figure redraws at once. Children: utterance index, then the output."""
+    if len(log_probs) != len(utterances):
+        raise ValueError(f"log_probs must hold one array per utterance: got {len(log_probs)} "
+                         f"for {len(utterances)} utterances")
+
+    def draw(index):
+        path = None if aligned_paths is None else aligned_paths[index]
+        return plot_ctc_posteriors(utterances[index], log_probs[index], label_names,
+                                   aligned_path=path)
+
+    return widgets.interactive(
+        draw, {"auto_display": True},
+        index=widgets.IntSlider(value=0, min=0, max=len(utterances) - 1,
+                                description="utterance", continuous_update=False),
+    )

@@ -317,3 +317,21 @@ def test_bad_inputs_raise_clear_errors():
         ctc.merge_by_ctc_segments(np.zeros((5, 2)), good, mode="max")
     with pytest.raises(ValueError, match="same number of frames"):
         ctc.merge_by_ctc_segments(np.zeros((4, 2)), good)
+
+
+# --- the lattice figure ---
+
+def test_lattice_plot_marks_exactly_the_nodes_on_complete_paths():
+    from course_lib.plots import plot_ctc_lattice
+
+    figure = plot_ctc_lattice(["k", "a", "k"], 4)
+    ax = figure.axes[0]
+    filled, hollow = ax.collections[0].get_offsets(), ax.collections[1].get_offsets()
+    log_probs = np.log(np.full((4, 3), 1 / 3))
+    posteriors = ctc.ctc_state_posteriors(log_probs, [1, 2, 1])
+    on_a_path = {(t, s) for t, s in zip(*np.nonzero(posteriors > 0))}
+    assert {(int(t), int(s)) for t, s in filled} == on_a_path
+    assert len(filled) + len(hollow) == 4 * 7
+    coloured = plot_ctc_lattice(["k"], 3, log_alpha=ctc.ctc_forward(log_probs[:3], [1]),
+                                path_states=np.array([0, 1, 2]))
+    assert len(coloured.axes) == 2  # the lattice and its colour bar
