@@ -1,0 +1,279 @@
+"""A classical forced aligner: one 3-state left-to-right HMM per phone, Gaussian emissions on MFCCs.
+
+Given a waveform and the phones it contains, in order, :meth:`PhoneAligner.align` finds when
+each phone starts and ends: it strings the phones' HMMs into one left-to-right chain and lets
+Viterbi (``course_lib.hmm``) pick the best path through it.
+
+Training (:func:`train_phone_aligner`) needs only transcripts, not timings: a *flat start*
+cuts every training utterance into equal parts, one per HMM state, and fits a Gaussian to each
+state's frames; then *Viterbi training* alternates between aligning every utterance with the
+current model and refitting the Gaussians and self-loops to the new alignment. The synthesizer's
+true timings are used only to score the result.
+
+Usage::
+
+    from course_lib.aligner import load_phone_aligner
+    aligner = load_phone_aligner()                     # the trained model shipped in data/
+    phones = aligner.align(utterance.waveform, utterance.phone_labels)   # list[Phone]
+
+Retrain and evaluate from the command line with ``python -m course_lib.aligner``.
+
+Explained in notebook 02.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+from tqdm.auto import tqdm
+
+from course_lib import hmm
+from course_lib.data import build_corpus
+from course_lib.features import (DEFAULT_HOP_MS, DEFAULT_SAMPLE_RATE, DEFAULT_WINDOW_MS,
+                                 add_deltas, mfcc)
+from course_lib.synth import Phone, Utterance
+
+STATES_PER_PHONE = 3
+VARIANCE_FLOOR = 1e-2  # features have unit variance per utterance; no state may be sharper
+# shipped with the repository (not under COURSE_DATA_DIR, which only moves the caches)
+ALIGNER_PATH = Path(__file__).resolve().parent.parent / "data" / "phone_aligner.npz"
+
+
+def aligner_features(waveform: np.ndarray, sample_rate: int = DEFAULT_SAMPLE_RATE) -> np.ndarray:
+    """13 MFCCs with deltas and double deltas, normalized per utterance: shape (n_frames, 39).
+
+    Each dimension has its mean removed and is divided by its standard deviation over the
+    utterance (cepstral mean and variance normalization), which takes out much of what the
+    speaker and the channel add.
+    """
+    features = add_deltas(mfcc(waveform, sample_rate))
+    return (features - features.mean(axis=0)) / np.maximum(features.std(axis=0), 1e-8)
+
+
+def frame_to_seconds(frame: int | np.ndarray) -> float | np.ndarray:
+    """Time of the boundary just before ``frame``: halfway between its centre and the previous.
+
+    Frame i is centred at ``i * hop + window / 2``, so the boundary between frames i - 1 and i
+    lies at ``i * hop + (window - hop) / 2`` (7.5 ms after ``i * hop`` for 25 ms / 10 ms).
+    """
+    return (np.asarray(frame) * DEFAULT_HOP_MS + (DEFAULT_WINDOW_MS - DEFAULT_HOP_MS) / 2) / 1000
+
+
+@dataclass(frozen=True, eq=False)
+class PhoneAligner:
+    """A trained set of phone HMMs. State ``3 i + j`` is state j (onset, middle, release) of
+    phone ``phones[i]``.
+
+    Attributes:
+        phones: the phone inventory (IPA labels, ``"sil"`` for pauses).
+        means, variances: diagonal Gaussian of each state, shape (n_phones * 3, n_dims).
+        self_loops: probability that each state stays for another frame, (n_phones * 3,).
+        history: mean log-likelihood per frame of the training alignments, per iteration.
+    """
+
+    phones: tuple[str, ...]
+    means: np.ndarray
+    variances: np.ndarray
+    self_loops: np.ndarray
+    history: tuple[float, ...] = ()
+
+    def chain(self, phone_labels: list[str]) -> np.ndarray:
+        """Model states of the left-to-right chain for a phone sequence, (3 * n_labels,)."""
+        unknown = sorted(set(phone_labels) - set(self.phones))
+        if not phone_labels or unknown:
+            raise ValueError(f"phone_labels must be a non-empty list of known phones; "
+                             f"unknown: {unknown}" if unknown else "phone_labels is empty")
+        index = {label: i for i, label in enumerate(self.phones)}
+        first_states = np.array([STATES_PER_PHONE * index[label] for label in phone_labels])
+        return (first_states[:, None] + np.arange(STATES_PER_PHONE)).ravel()
+
+    def log_emission(self, features: np.ndarray) -> np.ndarray:
+        """Gaussian log density of every frame under every state, shape (n_frames, n_states)."""
+        precision = 1.0 / self.variances
+        constant = -0.5 * (np.log(2 * np.pi * self.variances).sum(axis=1)
+                           + (self.means ** 2 * precision).sum(axis=1))
+        return (constant - 0.5 * (features ** 2) @ precision.T
+                + features @ (self.means * precision).T)
+
+    def align_frames(self, features: np.ndarray, phone_labels: list[str]):
+        """Viterbi path through the chain of ``phone_labels``: must start in the first state
+        and end in the last.
+
+        Returns:
+            ``(positions, log_score)``: positions of shape (n_frames,), the index into the chain
+            (0 .. 3 * n_labels - 1) of each frame, and the path's log probability.
+
+        Raises:
+            ValueError: if there are fewer frames than states (each state needs one frame).
+        """
+        chain = self.chain(phone_labels)
+        if len(features) < len(chain):
+            raise ValueError(f"{len(features)} frames cannot hold {len(phone_labels)} phones of "
+                             f"{STATES_PER_PHONE} states each: the audio is too short")
+        log_start = np.full(len(chain), -np.inf)
+        log_start[0] = 0.0
+        log_end = np.full(len(chain), -np.inf)
+        log_end[-1] = 0.0
+        return hmm.viterbi(log_start, hmm.left_to_right(self.self_loops[chain]),
+                           self.log_emission(features)[:, chain], log_end)
+
+    def align(self, waveform: np.ndarray, phone_labels: list[str],
+              sample_rate: int = DEFAULT_SAMPLE_RATE) -> list[Phone]:
+        """Forced alignment: when does each phone of ``phone_labels`` start and end?
+
+        Args:
+            waveform: samples, shape (n_samples,).
+            phone_labels: the phones spoken, in order (e.g. ``utterance.phone_labels``).
+            sample_rate: of the waveform.
+
+        Returns:
+            One :class:`course_lib.synth.Phone` per label (stress 0), contiguous, from 0 to the
+            end of the waveform; boundaries fall between 10 ms frames.
+        """
+        positions, _ = self.align_frames(aligner_features(waveform, sample_rate), phone_labels)
+        phone_of_frame = positions // STATES_PER_PHONE
+        first_frames = np.searchsorted(phone_of_frame, np.arange(len(phone_labels)))
+        starts = [0.0] + [float(frame_to_seconds(f)) for f in first_frames[1:]]
+        ends = starts[1:] + [len(waveform) / sample_rate]
+        return [Phone(label, start, end) for label, start, end in zip(phone_labels, starts, ends)]
+
+    def save(self, path: str | Path = ALIGNER_PATH) -> None:
+        """Write the model to a small ``.npz`` file."""
+        np.savez(path, phones=np.array(json.dumps(self.phones)), means=self.means,
+                 variances=self.variances, self_loops=self.self_loops,
+                 history=np.array(self.history))
+
+
+def load_phone_aligner(path: str | Path = ALIGNER_PATH) -> PhoneAligner:
+    """The aligner saved by :meth:`PhoneAligner.save` (by default the one shipped in data/)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"no trained aligner at {str(path)!r}: run python -m course_lib.aligner")
+    with np.load(path) as archive:
+        return PhoneAligner(tuple(json.loads(str(archive["phones"]))), archive["means"],
+                            archive["variances"], archive["self_loops"],
+                            tuple(archive["history"].tolist()))
+
+
+def _fit_states(features: list[np.ndarray], states: list[np.ndarray], n_states: int):
+    """Gaussian of each state from the frames assigned to it, and each state's self-loop."""
+    frames = np.concatenate(features)
+    state_of_frame = np.concatenate([chain_states for chain_states in states])
+    counts = np.bincount(state_of_frame, minlength=n_states).astype(np.float64)
+    if np.any(counts == 0):
+        raise ValueError("some phone state received no training frames")
+    sums = np.stack([np.bincount(state_of_frame, frames[:, d], n_states)
+                     for d in range(frames.shape[1])], axis=1)
+    squares = np.stack([np.bincount(state_of_frame, frames[:, d] ** 2, n_states)
+                        for d in range(frames.shape[1])], axis=1)
+    means = sums / counts[:, None]
+    variances = np.maximum(squares / counts[:, None] - means ** 2, VARIANCE_FLOOR)
+    stays = np.zeros(n_states)
+    leaves = np.zeros(n_states)
+    for chain_states in states:
+        same = chain_states[1:] == chain_states[:-1]
+        np.add.at(stays, chain_states[:-1][same], 1)
+        np.add.at(leaves, chain_states[:-1][~same], 1)
+    self_loops = (stays + 1) / (stays + leaves + 2)  # add-one smoothing
+    return means, variances, self_loops
+
+
+def train_phone_aligner(utterances: list[Utterance], n_iterations: int = 8,
+                        progress: bool = True) -> PhoneAligner:
+    """Train phone HMMs from transcripts alone: flat start, then Viterbi training.
+
+    Args:
+        utterances: training utterances; only their waveforms and ``phone_labels`` are used.
+        n_iterations: rounds of (align every utterance, refit every state).
+        progress: show a progress bar.
+
+    Returns:
+        A :class:`PhoneAligner` whose ``history`` holds the mean Viterbi log-likelihood per
+        frame after each round (it rises as the model improves).
+    """
+    if not utterances:
+        raise ValueError("utterances is empty")
+    if n_iterations < 1:
+        raise ValueError(f"n_iterations must be at least 1, got {n_iterations}")
+    with threadpool_limits(1, user_api="blas"):  # small matrices: threads only cost time
+        return _train(utterances, n_iterations, progress)
+
+
+def _train(utterances: list[Utterance], n_iterations: int, progress: bool) -> PhoneAligner:
+    features = [aligner_features(u.waveform, u.sample_rate) for u in utterances]
+    labels = [u.phone_labels for u in utterances]
+    inventory = tuple(sorted({label for phone_labels in labels for label in phone_labels}))
+    n_states = STATES_PER_PHONE * len(inventory)
+    aligner = PhoneAligner(inventory, np.zeros((n_states, 1)), np.ones((n_states, 1)),
+                           np.full(n_states, 0.5))
+    chains = [aligner.chain(phone_labels) for phone_labels in labels]
+
+    # flat start: each utterance cut into equal parts, one per state of its chain
+    states = [chain[np.arange(len(f)) * len(chain) // len(f)] for f, chain in zip(features, chains)]
+    history = []
+    for _ in tqdm(range(n_iterations), desc="Viterbi training", disable=not progress):
+        aligner = PhoneAligner(inventory, *_fit_states(features, states, n_states))
+        total_score, states = 0.0, []
+        for f, phone_labels, chain in zip(features, labels, chains):
+            positions, log_score = aligner.align_frames(f, phone_labels)
+            states.append(chain[positions])
+            total_score += log_score
+        history.append(total_score / sum(len(f) for f in features))
+    return PhoneAligner(inventory, *_fit_states(features, states, n_states), tuple(history))
+
+
+def boundary_errors(predicted: list[Phone], reference: list[Phone]) -> np.ndarray:
+    """Absolute error in seconds of every boundary between two phones, shape (n_phones - 1,).
+
+    Both alignments must hold the same phone labels in the same order.
+    """
+    if [p.label for p in predicted] != [p.label for p in reference]:
+        raise ValueError("predicted and reference must hold the same phones in the same order")
+    return np.abs(np.array([p.start for p in predicted[1:]])
+                  - np.array([p.start for p in reference[1:]]))
+
+
+def evaluate(aligner: PhoneAligner, utterances: list[Utterance]) -> dict[str, float]:
+    """Boundary errors of the aligner on utterances with known timings.
+
+    Returns:
+        ``{"mean_ms", "median_ms", "within_20ms", "n_boundaries"}``: mean and median absolute
+        boundary error in milliseconds, and the share of boundaries within 20 ms.
+    """
+    with threadpool_limits(1, user_api="blas"):
+        errors = np.concatenate([
+            boundary_errors(aligner.align(u.waveform, u.phone_labels, u.sample_rate), u.phones)
+            for u in utterances
+        ])
+    return dict(mean_ms=1000 * errors.mean(), median_ms=1000 * np.median(errors),
+                within_20ms=float(np.mean(errors <= 0.020)), n_boundaries=len(errors))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Train on the default corpus's training split, score on its test split, save."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n-utterances", type=int, default=400, help="corpus size")
+    parser.add_argument("--seed", type=int, default=0, help="corpus seed")
+    parser.add_argument("--iterations", type=int, default=8, help="Viterbi training rounds")
+    parser.add_argument("--output", type=Path, default=ALIGNER_PATH, help="where to save")
+    args = parser.parse_args(argv)
+    corpus = build_corpus(args.n_utterances, seed=args.seed)
+    aligner = train_phone_aligner(corpus.train, args.iterations)
+    print("log-likelihood per frame by iteration:", " ".join(f"{h:.2f}" for h in aligner.history))
+    known = [u for u in corpus.test if set(u.phone_labels) <= set(aligner.phones)]
+    quality = evaluate(aligner, known)
+    print(f"test split: {len(known)} of {len(corpus.test)} utterances use only phones seen in "
+          f"training; {quality['n_boundaries']} boundaries, mean error "
+          f"{quality['mean_ms']:.1f} ms, median {quality['median_ms']:.1f} ms, "
+          f"{100 * quality['within_20ms']:.1f}% within 20 ms")
+    aligner.save(args.output)
+    print(f"saved {args.output} ({args.output.stat().st_size / 1024:.0f} KB)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,273 @@
+"""Classical speech features: framing, power spectrum, mel filterbank, log, DCT, MFCCs, deltas.
+
+Each step is one short function so that notebook 01 can draw what it does; ``mfcc`` chains them.
+All outputs are time-major: one row per frame, ``(n_frames, n_dims)``.
+
+Conventions (notebook 01 shows the settings under which librosa and torchaudio agree):
+
+* frame ``i`` covers samples ``[i * hop_length, i * hop_length + frame_length)``; no padding,
+  so a signal gives ``1 + (n_samples - frame_length) // hop_length`` frames;
+* a periodic Hann window; the FFT size defaults to the frame length;
+* the HTK mel scale ``2595 log10(1 + f / 700)`` with triangles of peak 1 (no area normalization);
+* power in decibels, ``10 log10``, floored ``top_db`` below the loudest value of the utterance;
+* an orthonormal DCT-II.
+
+Explained in notebook 01.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DEFAULT_SAMPLE_RATE = 16_000
+DEFAULT_WINDOW_MS = 25.0
+DEFAULT_HOP_MS = 10.0
+POWER_FLOOR = 1e-10  # smallest power before the log: digital silence becomes -100 dB, not -inf
+
+
+def _check_waveform(waveform) -> np.ndarray:
+    waveform = np.asarray(waveform)
+    if waveform.ndim != 1:
+        raise ValueError(f"waveform must be 1-D (n_samples,), got shape {waveform.shape}")
+    if not np.issubdtype(waveform.dtype, np.floating) and not np.issubdtype(waveform.dtype,
+                                                                            np.integer):
+        raise ValueError(f"waveform must hold real numbers, got dtype {waveform.dtype}")
+    if not np.all(np.isfinite(waveform)):
+        raise ValueError("waveform contains NaN or infinite samples")
+    return waveform.astype(np.float64)
+
+
+def _positive_int(value, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def ms_to_samples(milliseconds: float, sample_rate: int = DEFAULT_SAMPLE_RATE) -> int:
+    """Length in whole samples of ``milliseconds`` at ``sample_rate`` (25 ms at 16 kHz -> 400)."""
+    n_samples = int(round(milliseconds * sample_rate / 1000))
+    if n_samples < 1:
+        raise ValueError(f"{milliseconds} ms at {sample_rate} Hz is less than one sample")
+    return n_samples
+
+
+def frame_signal(waveform: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
+    """Cut a waveform into overlapping frames, one per row.
+
+    Args:
+        waveform: samples, shape (n_samples,).
+        frame_length: samples per frame (400 = 25 ms at 16 kHz).
+        hop_length: samples between the starts of consecutive frames (160 = 10 ms).
+
+    Returns:
+        Array of shape (n_frames, frame_length) with
+        ``n_frames = 1 + (n_samples - frame_length) // hop_length``; row ``i`` is
+        ``waveform[i * hop_length : i * hop_length + frame_length]``. A read-only view.
+
+    Raises:
+        ValueError: if the waveform is not 1-D and finite or is shorter than one frame.
+    """
+    waveform = _check_waveform(waveform)
+    frame_length = _positive_int(frame_length, "frame_length")
+    hop_length = _positive_int(hop_length, "hop_length")
+    if len(waveform) < frame_length:
+        raise ValueError(f"waveform has {len(waveform)} samples, fewer than one frame "
+                         f"of frame_length={frame_length}")
+    windows = np.lib.stride_tricks.sliding_window_view(waveform, frame_length)
+    return windows[::hop_length]
+
+
+def frame_times(n_frames: int, sample_rate: int = DEFAULT_SAMPLE_RATE,
+                window_ms: float = DEFAULT_WINDOW_MS, hop_ms: float = DEFAULT_HOP_MS) -> np.ndarray:
+    """Centre of each frame in seconds, shape (n_frames,): where a frame's features belong."""
+    frame_length = ms_to_samples(window_ms, sample_rate)
+    hop_length = ms_to_samples(hop_ms, sample_rate)
+    return (np.arange(n_frames) * hop_length + frame_length / 2) / sample_rate
+
+
+def hann_window(frame_length: int) -> np.ndarray:
+    """Periodic Hann window ``0.5 - 0.5 cos(2 pi n / N)``, shape (frame_length,).
+
+    Periodic (the DFT-even form) rather than symmetric: the convention of librosa and torch.
+    """
+    frame_length = _positive_int(frame_length, "frame_length")
+    return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame_length) / frame_length)
+
+
+def power_spectrum(frames: np.ndarray, n_fft: int | None = None) -> np.ndarray:
+    """Hann-window each frame and return its power spectrum ``|FFT|^2``.
+
+    Args:
+        frames: shape (n_frames, frame_length), e.g. from :func:`frame_signal`.
+        n_fft: FFT size, at least ``frame_length`` (frames are zero-padded); defaults to it.
+
+    Returns:
+        Shape (n_frames, n_fft // 2 + 1): power at frequencies ``k * sample_rate / n_fft``.
+    """
+    frames = np.asarray(frames, dtype=np.float64)
+    if frames.ndim != 2 or frames.shape[1] == 0:
+        raise ValueError(f"frames must have shape (n_frames, frame_length), got {frames.shape}")
+    frame_length = frames.shape[1]
+    n_fft = frame_length if n_fft is None else _positive_int(n_fft, "n_fft")
+    if n_fft < frame_length:
+        raise ValueError(f"n_fft must be at least the frame length {frame_length}, got {n_fft}")
+    spectrum = np.fft.rfft(frames * hann_window(frame_length), n=n_fft, axis=1)
+    return spectrum.real ** 2 + spectrum.imag ** 2
+
+
+def hz_to_mel(hertz):
+    """HTK mel scale: ``2595 log10(1 + f / 700)``. Roughly linear below 1 kHz, log above."""
+    return 2595.0 * np.log10(1.0 + np.asarray(hertz, dtype=np.float64) / 700.0)
+
+
+def mel_to_hz(mels):
+    """Inverse of :func:`hz_to_mel`."""
+    return 700.0 * (10.0 ** (np.asarray(mels, dtype=np.float64) / 2595.0) - 1.0)
+
+
+def mel_filterbank(sample_rate: int = DEFAULT_SAMPLE_RATE, n_fft: int = 400, n_mels: int = 40,
+                   fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+    """Triangular filters evenly spaced on the mel scale, one per row.
+
+    Filter ``m`` rises linearly from 0 at mel point ``m`` to 1 at point ``m + 1`` and falls to 0
+    at point ``m + 2``, where the ``n_mels + 2`` points are evenly spaced in mels between
+    ``fmin`` and ``fmax``; it is evaluated at the FFT bin frequencies ``k * sample_rate / n_fft``.
+
+    Returns:
+        Weights of shape (n_mels, n_fft // 2 + 1); ``power_spectrum @ weights.T`` gives the mel
+        band energies, shape (n_frames, n_mels).
+    """
+    sample_rate = _positive_int(sample_rate, "sample_rate")
+    n_fft = _positive_int(n_fft, "n_fft")
+    n_mels = _positive_int(n_mels, "n_mels")
+    fmax = sample_rate / 2 if fmax is None else fmax
+    if not 0 <= fmin < fmax <= sample_rate / 2:
+        raise ValueError(f"need 0 <= fmin < fmax <= sample_rate / 2 = {sample_rate / 2}, "
+                         f"got fmin={fmin}, fmax={fmax}")
+    edges_hz = mel_to_hz(np.linspace(hz_to_mel(fmin), hz_to_mel(fmax), n_mels + 2))
+    bin_hz = np.arange(n_fft // 2 + 1) * sample_rate / n_fft
+    lower, centre, upper = edges_hz[:-2, None], edges_hz[1:-1, None], edges_hz[2:, None]
+    rising = (bin_hz - lower) / (centre - lower)
+    falling = (upper - bin_hz) / (upper - centre)
+    return np.maximum(0.0, np.minimum(rising, falling))
+
+
+def power_to_db(power: np.ndarray, top_db: float | None = 80.0) -> np.ndarray:
+    """``10 log10(power)``, floored at 1e-10 and then at ``top_db`` below the maximum.
+
+    The floor relative to the loudest value keeps digital silence from dominating the
+    features; ``top_db=None`` keeps only the absolute floor (-100 dB).
+    """
+    decibels = 10.0 * np.log10(np.maximum(power, POWER_FLOOR))
+    if top_db is not None:
+        if top_db <= 0:
+            raise ValueError(f"top_db must be positive or None, got {top_db}")
+        decibels = np.maximum(decibels, decibels.max() - top_db)
+    return decibels
+
+
+def log_mel_spectrogram(
+    waveform: np.ndarray,
+    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    n_mels: int = 40,
+    window_ms: float = DEFAULT_WINDOW_MS,
+    hop_ms: float = DEFAULT_HOP_MS,
+    n_fft: int | None = None,
+    top_db: float | None = 80.0,
+) -> np.ndarray:
+    """Log mel spectrogram in dB: frame, window, FFT, mel filterbank, log.
+
+    Args:
+        waveform: samples, shape (n_samples,).
+        sample_rate: samples per second.
+        n_mels: number of mel bands.
+        window_ms, hop_ms: frame length and hop in milliseconds (25 and 10: 100 frames/s).
+        n_fft: FFT size (defaults to the frame length, 400 samples at 16 kHz).
+        top_db: dynamic range kept below the loudest band energy (see :func:`power_to_db`).
+
+    Returns:
+        Shape (n_frames, n_mels), decibels.
+    """
+    frame_length = ms_to_samples(window_ms, sample_rate)
+    frames = frame_signal(waveform, frame_length, ms_to_samples(hop_ms, sample_rate))
+    power = power_spectrum(frames, n_fft)
+    filters = mel_filterbank(sample_rate, n_fft or frame_length, n_mels)
+    return power_to_db(power @ filters.T, top_db)
+
+
+def dct_matrix(n_coefficients: int, n_inputs: int) -> np.ndarray:
+    """Orthonormal DCT-II basis, shape (n_coefficients, n_inputs).
+
+    Row ``k`` is ``cos(pi k (2n + 1) / (2 N))``, scaled by ``sqrt(1/N)`` for ``k = 0`` and
+    ``sqrt(2/N)`` otherwise: ``x @ dct_matrix(K, N).T`` keeps the first K coefficients of
+    ``scipy.fft.dct(x, norm="ortho")``.
+    """
+    n_coefficients = _positive_int(n_coefficients, "n_coefficients")
+    n_inputs = _positive_int(n_inputs, "n_inputs")
+    if n_coefficients > n_inputs:
+        raise ValueError(f"n_coefficients ({n_coefficients}) cannot exceed n_inputs ({n_inputs})")
+    k = np.arange(n_coefficients)[:, None]
+    n = np.arange(n_inputs)[None, :]
+    basis = np.cos(np.pi * k * (2 * n + 1) / (2 * n_inputs)) * np.sqrt(2.0 / n_inputs)
+    basis[0] /= np.sqrt(2.0)
+    return basis
+
+
+def mfcc(
+    waveform: np.ndarray,
+    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    n_mfcc: int = 13,
+    n_mels: int = 40,
+    window_ms: float = DEFAULT_WINDOW_MS,
+    hop_ms: float = DEFAULT_HOP_MS,
+    n_fft: int | None = None,
+    top_db: float | None = 80.0,
+) -> np.ndarray:
+    """Mel-frequency cepstral coefficients: the DCT of the log mel spectrogram, first ``n_mfcc``.
+
+    Same arguments as :func:`log_mel_spectrogram`, plus ``n_mfcc <= n_mels``.
+
+    Returns:
+        Shape (n_frames, n_mfcc). Coefficient 0 is the (scaled) mean log energy of the frame,
+        the next few describe the broad shape of the spectral envelope.
+    """
+    n_mfcc = _positive_int(n_mfcc, "n_mfcc")
+    if n_mfcc > n_mels:
+        raise ValueError(f"n_mfcc ({n_mfcc}) cannot exceed n_mels ({n_mels})")
+    log_mel = log_mel_spectrogram(waveform, sample_rate, n_mels, window_ms, hop_ms, n_fft, top_db)
+    return log_mel @ dct_matrix(n_mfcc, n_mels).T
+
+
+def deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
+    """Time derivative of each feature by linear regression over ``+-n_context`` frames.
+
+    ``d[t] = sum_{n=1..N} n (c[t+n] - c[t-n]) / (2 sum_{n=1..N} n^2)`` with the first and last
+    frames repeated at the edges (the HTK formula; N = 2 spans 50 ms at a 10 ms hop).
+
+    Returns:
+        Shape (n_frames, n_dims), like ``features``.
+    """
+    features = np.asarray(features, dtype=np.float64)
+    if features.ndim != 2 or features.shape[0] == 0:
+        raise ValueError(f"features must have shape (n_frames, n_dims) with n_frames >= 1, "
+                         f"got {features.shape}")
+    n_context = _positive_int(n_context, "n_context")
+    n_frames = features.shape[0]
+    padded = np.pad(features, ((n_context, n_context), (0, 0)), mode="edge")
+    slope = np.zeros_like(features)
+    for n in range(1, n_context + 1):
+        later = padded[n_context + n: n_context + n + n_frames]
+        earlier = padded[n_context - n: n_context - n + n_frames]
+        slope += n * (later - earlier)
+    return slope / (2 * sum(n * n for n in range(1, n_context + 1)))
+
+
+def add_deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
+    """Append deltas and double deltas (deltas of the deltas): 13 MFCCs become 39 dims.
+
+    Returns:
+        Shape (n_frames, 3 * n_dims): ``[features, deltas, double deltas]`` side by side.
+    """
+    velocity = deltas(features, n_context)
+    return np.hstack([np.asarray(features, dtype=np.float64), velocity,
+                      deltas(velocity, n_context)])

@@ -1,0 +1,118 @@
+"""The phone HMM aligner: training from transcripts, forced alignment, boundary scoring."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.stats import norm
+
+from course_lib import aligner as aligner_module
+from course_lib.aligner import (ALIGNER_PATH, PhoneAligner, aligner_features, boundary_errors,
+                                evaluate, frame_to_seconds, load_phone_aligner,
+                                train_phone_aligner)
+from course_lib.data import build_corpus
+from course_lib.synth import Phone
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return build_corpus()
+
+
+@pytest.fixture(scope="module")
+def small_aligner(corpus):
+    return train_phone_aligner(corpus.train[:60], n_iterations=3, progress=False)
+
+
+def test_training_raises_the_likelihood_and_aligns_held_out_speech(corpus, small_aligner):
+    history = small_aligner.history
+    assert len(history) == 3 and history[-1] > history[0]
+    known = [u for u in corpus.test if set(u.phone_labels) <= set(small_aligner.phones)][:15]
+    quality = evaluate(small_aligner, known)
+    # a model that ignored the audio would spread phones evenly: score that as a baseline
+    even = []
+    for u in known:
+        edges = np.linspace(0, u.duration, len(u.phones) + 1)
+        guess = [Phone(p.label, a, b) for p, a, b in zip(u.phones, edges, edges[1:])]
+        even.append(boundary_errors(guess, u.phones))
+    assert quality["mean_ms"] < 0.5 * 1000 * np.concatenate(even).mean()
+    assert quality["mean_ms"] < 40
+
+
+def test_alignment_is_contiguous_and_keeps_the_labels(corpus, small_aligner):
+    utterance = next(u for u in corpus.test if set(u.phone_labels) <= set(small_aligner.phones))
+    phones = small_aligner.align(utterance.waveform, utterance.phone_labels)
+    assert [p.label for p in phones] == utterance.phone_labels
+    assert phones[0].start == 0 and phones[-1].end == pytest.approx(utterance.duration)
+    assert all(a.end == b.start and a.start < a.end for a, b in zip(phones, phones[1:]))
+
+
+def test_the_shipped_aligner_meets_its_quality_bound(corpus):
+    shipped = load_phone_aligner()
+    assert ALIGNER_PATH.stat().st_size < 2_000_000
+    quality = evaluate(shipped, corpus.test[:30])
+    assert quality["mean_ms"] < 30 and quality["within_20ms"] > 0.6
+
+
+def test_save_and_load_round_trip(tmp_path, small_aligner):
+    path = tmp_path / "aligner.npz"
+    small_aligner.save(path)
+    loaded = load_phone_aligner(path)
+    assert loaded.phones == small_aligner.phones and loaded.history == small_aligner.history
+    np.testing.assert_array_equal(loaded.means, small_aligner.means)
+    np.testing.assert_array_equal(loaded.variances, small_aligner.variances)
+    np.testing.assert_array_equal(loaded.self_loops, small_aligner.self_loops)
+
+
+@given(st.integers(0, 10**6), st.integers(1, 6), st.integers(1, 5))
+def test_log_emission_is_the_diagonal_gaussian_density(seed, n_states, n_dims):
+    rng = np.random.default_rng(seed)
+    model = PhoneAligner(("a",), rng.normal(size=(n_states, n_dims)),
+                         rng.uniform(0.01, 3, size=(n_states, n_dims)), np.full(n_states, 0.5))
+    frames = rng.normal(size=(7, n_dims))
+    reference = norm.logpdf(frames[:, None, :], model.means,
+                            np.sqrt(model.variances)).sum(axis=2)
+    np.testing.assert_allclose(model.log_emission(frames), reference, rtol=1e-9, atol=1e-9)
+
+
+def test_features_are_39_normalized_dimensions(corpus):
+    features = aligner_features(corpus.train[0].waveform)
+    assert features.shape[1] == 39
+    np.testing.assert_allclose(features.mean(axis=0), 0, atol=1e-9)
+    np.testing.assert_allclose(features.std(axis=0), 1, atol=1e-6)
+
+
+def test_frame_boundaries_fall_between_frame_centres():
+    # frame 0 is centred at 12.5 ms and frame 1 at 22.5 ms: their boundary is 17.5 ms
+    assert frame_to_seconds(1) == pytest.approx(0.0175)
+
+
+def test_boundary_errors_by_hand():
+    truth = [Phone("a", 0, 0.1), Phone("b", 0.1, 0.3), Phone("c", 0.3, 0.5)]
+    guess = [Phone("a", 0, 0.12), Phone("b", 0.12, 0.27), Phone("c", 0.27, 0.5)]
+    np.testing.assert_allclose(boundary_errors(guess, truth), [0.02, 0.03])
+
+
+def test_bad_input_raises_a_clear_value_error(corpus, small_aligner, tmp_path):
+    waveform = corpus.train[0].waveform
+    with pytest.raises(ValueError, match="unknown"):
+        small_aligner.align(waveform, ["sil", "no-such-phone"])
+    with pytest.raises(ValueError, match="empty"):
+        small_aligner.align(waveform, [])
+    with pytest.raises(ValueError, match="too short"):
+        small_aligner.align(waveform[:1600], ["sil"] * 5)
+    with pytest.raises(ValueError, match="same phones"):
+        boundary_errors([Phone("a", 0, 1)], [Phone("b", 0, 1)])
+    with pytest.raises(ValueError, match="no trained aligner"):
+        load_phone_aligner(tmp_path / "missing.npz")
+    with pytest.raises(ValueError, match="utterances"):
+        train_phone_aligner([], progress=False)
+    with pytest.raises(ValueError, match="n_iterations"):
+        train_phone_aligner(corpus.train[:2], n_iterations=0, progress=False)
+
+
+def test_command_line_trains_and_saves(tmp_path, capsys):
+    output = tmp_path / "aligner.npz"
+    aligner_module.main(["--n-utterances", "40", "--iterations", "2", "--output", str(output)])
+    printed = capsys.readouterr().out
+    assert "within 20 ms" in printed and output.exists()

@@ -1,0 +1,295 @@
+"""course_lib.hmm against hmmlearn and brute-force enumeration of paths, plus properties."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hmmlearn import hmm as hmmlearn
+from hypothesis import given
+from hypothesis import strategies as st
+from scipy.special import logsumexp
+from scipy.stats import norm
+
+from course_lib import hmm
+
+
+def log(x):
+    with np.errstate(divide="ignore"):
+        return np.log(x)
+
+
+def random_model(seed, n_states, n_frames, left_to_right=False):
+    """Random start, transitions and log emissions (Gaussian log densities, some positive)."""
+    rng = np.random.default_rng(seed)
+    if left_to_right:
+        start = np.eye(n_states)[0]
+        transition = hmm.left_to_right(rng.uniform(0.05, 0.95, n_states)).dense()
+        transition = np.exp(transition)
+    else:
+        start = rng.dirichlet(np.ones(n_states))
+        transition = rng.dirichlet(np.ones(n_states), size=n_states)
+    log_emission = norm.logpdf(rng.normal(size=(n_frames, 1)),
+                               loc=rng.normal(size=n_states), scale=rng.uniform(0.1, 2, n_states))
+    return log(start), log(transition), log_emission
+
+
+def hmmlearn_model(log_start, log_transition):
+    """A hmmlearn HMM with our start and transitions, scoring frames 0..T-1 as categories."""
+    model = hmmlearn.CategoricalHMM(n_components=len(log_start))
+    model.startprob_, model.transmat_ = np.exp(log_start), np.exp(log_transition)
+    return model
+
+
+def as_categorical(model, log_emission):
+    """Emission table where symbol t has our frame-t emission, so hmmlearn sees the same model.
+
+    Each state's row is normalized to a distribution over the T symbols; the factor removed
+    from each state is a per-state constant we put back into our emissions.
+    """
+    log_row_total = logsumexp(log_emission, axis=0)
+    model.emissionprob_ = np.exp(log_emission - log_row_total).T
+    return np.arange(len(log_emission))[:, None], log_emission - log_row_total
+
+
+def brute_force(log_start, log_transition, log_emission, log_end=None):
+    """Score of every path: {path: log probability}."""
+    n_frames, n_states = log_emission.shape
+    log_end = np.zeros(n_states) if log_end is None else log_end
+    scores = {}
+    for path in itertools.product(range(n_states), repeat=n_frames):
+        score = log_start[path[0]] + log_emission[0, path[0]] + log_end[path[-1]]
+        for t in range(1, n_frames):
+            score += log_transition[path[t - 1], path[t]] + log_emission[t, path[t]]
+        scores[path] = score
+    return scores
+
+
+# --- against hmmlearn ---
+
+@pytest.mark.parametrize("seed, n_states, n_frames, left_to_right", [
+    (0, 2, 1, False), (1, 3, 30, False), (2, 5, 60, False), (3, 4, 40, True), (4, 8, 200, True),
+])
+def test_matches_hmmlearn(seed, n_states, n_frames, left_to_right):
+    log_start, log_transition, log_emission = random_model(seed, n_states, n_frames,
+                                                           left_to_right)
+    model = hmmlearn_model(log_start, log_transition)
+    symbols, log_emission = as_categorical(model, log_emission)
+
+    _, log_likelihood = hmm.forward(log_start, log_transition, log_emission)
+    assert log_likelihood == pytest.approx(model.score(symbols), rel=1e-9)
+    path, log_score = hmm.viterbi(log_start, log_transition, log_emission)
+    reference_score, reference_path = model.decode(symbols, algorithm="viterbi")
+    assert log_score == pytest.approx(reference_score, rel=1e-9)
+    np.testing.assert_array_equal(path, reference_path)
+    posteriors, _ = hmm.state_posteriors(log_start, log_transition, log_emission)
+    np.testing.assert_allclose(posteriors, model.predict_proba(symbols), atol=1e-9)
+    if left_to_right:  # the banded form gives the same answers
+        banded = hmm.Banded(np.stack([np.diag(log_transition),
+                                      np.append(np.diag(log_transition, 1), -np.inf)], axis=1))
+        assert hmm.forward(log_start, banded, log_emission)[1] == pytest.approx(log_likelihood)
+        np.testing.assert_array_equal(hmm.viterbi(log_start, banded, log_emission)[0], path)
+
+
+def test_matches_hmmlearn_gaussian_hmm():
+    """Multivariate Gaussian emissions computed by us, the whole model scored by hmmlearn."""
+    rng = np.random.default_rng(7)
+    n_states, n_dims = 3, 4
+    model = hmmlearn.GaussianHMM(n_components=n_states, covariance_type="diag")
+    model.startprob_ = rng.dirichlet(np.ones(n_states))
+    model.transmat_ = rng.dirichlet(np.ones(n_states), size=n_states)
+    model.means_ = rng.normal(size=(n_states, n_dims))
+    variances = rng.uniform(0.05, 1.0, size=(n_states, n_dims))
+    model.covars_ = variances
+    frames, _ = model.sample(100, random_state=3)
+    log_emission = norm.logpdf(frames[:, None, :], model.means_,
+                               np.sqrt(variances)).sum(axis=2)
+    log_start, log_transition = np.log(model.startprob_), np.log(model.transmat_)
+    assert hmm.forward(log_start, log_transition, log_emission)[1] == \
+        pytest.approx(model.score(frames), rel=1e-9)
+    reference_score, reference_path = model.decode(frames)
+    path, score = hmm.viterbi(log_start, log_transition, log_emission)
+    np.testing.assert_array_equal(path, reference_path)
+    assert score == pytest.approx(reference_score, rel=1e-9)
+
+
+# --- against brute force ---
+
+@given(st.integers(0, 10**6), st.integers(1, 3), st.integers(1, 5), st.booleans())
+def test_matches_brute_force_enumeration(seed, n_states, n_frames, with_end):
+    log_start, log_transition, log_emission = random_model(seed, n_states, n_frames)
+    log_end = log(np.random.default_rng(seed).uniform(0, 1, n_states)) if with_end else None
+    scores = brute_force(log_start, log_transition, log_emission, log_end)
+    all_scores = np.array(list(scores.values()))
+
+    log_alpha, log_likelihood = hmm.forward(log_start, log_transition, log_emission, log_end)
+    assert log_likelihood == pytest.approx(logsumexp(all_scores), rel=1e-9, abs=1e-9)
+    path, log_score = hmm.viterbi(log_start, log_transition, log_emission, log_end)
+    assert log_score == pytest.approx(all_scores.max(), rel=1e-9, abs=1e-9)
+    assert scores[tuple(path)] == pytest.approx(log_score, rel=1e-9, abs=1e-9)
+
+    posteriors, _ = hmm.state_posteriors(log_start, log_transition, log_emission, log_end)
+    for t in range(n_frames):
+        for s in range(n_states):
+            through = [score for p, score in scores.items() if p[t] == s]
+            assert posteriors[t, s] == pytest.approx(
+                np.exp(logsumexp(through) - log_likelihood), abs=1e-9)
+    log_beta = hmm.backward(log_transition, log_emission, log_end)
+    assert logsumexp(log_start + log_emission[0] + log_beta[0]) == \
+        pytest.approx(log_likelihood, rel=1e-9, abs=1e-9)
+    # alpha at the last frame, by state: the paths ending there, without the end score
+    last = {s: [score for p, score in scores.items() if p[-1] == s] for s in range(n_states)}
+    log_end = np.zeros(n_states) if log_end is None else log_end
+    for s in range(n_states):
+        assert log_alpha[-1, s] + log_end[s] == pytest.approx(logsumexp(last[s]), abs=1e-9)
+
+
+def test_a_left_to_right_chain_with_skips_matches_brute_force():
+    rng = np.random.default_rng(11)
+    bands = log(rng.dirichlet(np.ones(3), size=5))  # stay, next, skip one
+    bands[4, 1:] = -np.inf
+    bands[4, 0] = 0.0
+    bands[3, 2] = -np.inf
+    bands[3, :2] -= logsumexp(bands[3, :2])
+    banded = hmm.Banded(bands)
+    log_start = log(np.eye(5)[0])
+    log_emission = rng.normal(size=(6, 5))
+    log_end = log(np.eye(5)[4])
+    scores = np.array(list(brute_force(log_start, banded.dense(), log_emission, log_end).values()))
+    assert hmm.forward(log_start, banded, log_emission, log_end)[1] == \
+        pytest.approx(logsumexp(scores))
+    assert hmm.viterbi(log_start, banded, log_emission, log_end)[1] == pytest.approx(scores.max())
+    np.testing.assert_allclose(hmm.backward(banded, log_emission, log_end),
+                               hmm.backward(banded.dense(), log_emission, log_end))
+
+
+# --- properties on random models ---
+
+@given(st.integers(0, 10**6), st.integers(1, 6), st.integers(1, 40), st.booleans())
+def test_viterbi_never_beats_the_sum_and_posteriors_are_distributions(seed, n_states, n_frames,
+                                                                      left_to_right):
+    log_start, log_transition, log_emission = random_model(seed, n_states, n_frames,
+                                                           left_to_right)
+    _, log_likelihood = hmm.forward(log_start, log_transition, log_emission)
+    _, log_score = hmm.viterbi(log_start, log_transition, log_emission)
+    assert log_score <= log_likelihood + 1e-9
+    posteriors, _ = hmm.state_posteriors(log_start, log_transition, log_emission)
+    assert np.all(posteriors >= 0)
+    np.testing.assert_allclose(posteriors.sum(axis=1), 1.0, atol=1e-9)
+
+
+@given(st.integers(0, 10**6), st.integers(1, 8), st.integers(1, 40))
+def test_banded_and_dense_agree(seed, n_states, n_frames):
+    rng = np.random.default_rng(seed)
+    banded = hmm.left_to_right(rng.uniform(0, 1, n_states))
+    log_start = log(rng.dirichlet(np.ones(n_states)))
+    log_emission = rng.normal(size=(n_frames, n_states)) * 3
+    dense = banded.dense()
+    alpha_banded, ll_banded = hmm.forward(log_start, banded, log_emission)
+    alpha_dense, ll_dense = hmm.forward(log_start, dense, log_emission)
+    np.testing.assert_allclose(alpha_banded, alpha_dense, rtol=1e-9)
+    np.testing.assert_allclose(hmm.backward(banded, log_emission),
+                               hmm.backward(dense, log_emission), rtol=1e-9, atol=1e-12)
+    path_banded, score_banded = hmm.viterbi(log_start, banded, log_emission)
+    path_dense, score_dense = hmm.viterbi(log_start, dense, log_emission)
+    np.testing.assert_array_equal(path_banded, path_dense)
+    assert score_banded == pytest.approx(score_dense)
+    assert np.all(np.diff(path_banded) >= 0) and np.all(np.diff(path_banded) <= 1)
+
+
+def test_ties_go_to_the_lowest_state_in_both_forms():
+    banded = hmm.left_to_right([0.5, 0.5, 0.5])
+    log_start = log(np.array([1.0, 0.0, 0.0]))
+    log_emission = np.zeros((3, 3))
+    for transition in (banded, banded.dense()):
+        path, _ = hmm.viterbi(log_start, transition, log_emission)
+        assert path.tolist() == [0, 0, 0]
+
+
+def test_one_hundred_thousand_frames_do_not_underflow():
+    rng = np.random.default_rng(0)
+    n_frames, n_states = 100_000, 3
+    banded = hmm.left_to_right([0.999, 0.999, 0.999])
+    log_start = log(np.array([1.0, 0.0, 0.0]))
+    log_emission = rng.normal(-20, 5, size=(n_frames, n_states))  # tiny probabilities per frame
+    posteriors, log_likelihood = hmm.state_posteriors(log_start, banded, log_emission)
+    assert np.isfinite(log_likelihood) and log_likelihood < -1e6  # far below float's range
+    np.testing.assert_allclose(posteriors.sum(axis=1), 1.0, atol=1e-9)
+    path, log_score = hmm.viterbi(log_start, banded, log_emission)
+    assert np.isfinite(log_score) and log_score <= log_likelihood
+    _, dense_likelihood = hmm.forward(log_start, banded.dense(), log_emission)
+    assert dense_likelihood == pytest.approx(log_likelihood, rel=1e-12)
+
+
+# --- durations ---
+
+def test_self_loop_point_six_means_two_and_a_half_frames():
+    assert hmm.expected_duration(0.6) == pytest.approx(2.5)
+
+
+@given(st.floats(0, 0.95))
+def test_duration_distribution_is_geometric_with_the_expected_mean(self_loop):
+    probabilities = hmm.duration_distribution(self_loop, 2000)
+    assert probabilities.sum() == pytest.approx(1.0)
+    durations = np.arange(1, 2001)
+    assert (durations * probabilities).sum() == pytest.approx(hmm.expected_duration(self_loop))
+
+
+# --- bad input ---
+
+GOOD_START = np.log([0.5, 0.5])
+GOOD_TRANSITION = np.log([[0.9, 0.1], [0.2, 0.8]])
+GOOD_EMISSION = np.zeros((4, 2))
+
+
+@pytest.mark.parametrize("start, transition, emission, end, message", [
+    (GOOD_START, GOOD_TRANSITION, np.zeros(4), None, "log_emission must have shape"),
+    (GOOD_START, GOOD_TRANSITION, np.zeros((0, 2)), None, "empty sequence"),
+    (GOOD_START, GOOD_TRANSITION, np.full((4, 2), np.nan), None, "NaN"),
+    (GOOD_START, GOOD_TRANSITION, np.zeros((4, 3)), None, r"log_transition must have shape"),
+    (np.log([1 / 3] * 3), GOOD_TRANSITION, GOOD_EMISSION, None, "log_start must have shape"),
+    (GOOD_START, np.exp(GOOD_TRANSITION), GOOD_EMISSION, None, "not log-probabilities"),
+    (np.exp(GOOD_START), GOOD_TRANSITION, GOOD_EMISSION, None, "not log-probabilities"),
+    (GOOD_START, np.log([[0.5, 0.4], [0.2, 0.8]]), GOOD_EMISSION, None, "sum to 1"),
+    (np.log([0.5, 0.4]), GOOD_TRANSITION, GOOD_EMISSION, None, "sum to 1"),
+    (GOOD_START, GOOD_TRANSITION, GOOD_EMISSION, np.zeros(3), "log_end must have shape"),
+    (GOOD_START, GOOD_TRANSITION, GOOD_EMISSION, np.array([1.0, 0.0]), "log_end must hold"),
+    (GOOD_START, GOOD_TRANSITION, GOOD_EMISSION, np.full(2, -np.inf), "no state to end"),
+    (GOOD_START, hmm.Banded(np.log([[0.5, 0.5], [0.5, 0.5]])), GOOD_EMISSION, None,
+     "leave the chain"),
+    (GOOD_START, hmm.Banded(np.zeros((3, 1))), GOOD_EMISSION, None, "Banded log_transition"),
+    (GOOD_START, hmm.Banded(np.zeros((2, 0))), GOOD_EMISSION, None, "Banded log_transition"),
+])
+def test_bad_models_raise_a_clear_value_error(start, transition, emission, end, message):
+    for run in (lambda: hmm.forward(start, transition, emission, end),
+                lambda: hmm.viterbi(start, transition, emission, end),
+                lambda: hmm.state_posteriors(start, transition, emission, end)):
+        with pytest.raises(ValueError, match=message):
+            run()
+
+
+def test_backward_validates_too():
+    with pytest.raises(ValueError, match="empty sequence"):
+        hmm.backward(GOOD_TRANSITION, np.zeros((0, 2)))
+    with pytest.raises(ValueError, match="not log-probabilities"):
+        hmm.backward(np.exp(GOOD_TRANSITION), GOOD_EMISSION)
+
+
+def test_impossible_sequences():
+    log_start, banded = log(np.array([1.0, 0.0, 0.0])), hmm.left_to_right([0.5, 0.5, 0.5])
+    must_end_last = log(np.array([0.0, 0.0, 1.0]))
+    _, log_likelihood = hmm.forward(log_start, banded, np.zeros((2, 3)), must_end_last)
+    assert log_likelihood == -np.inf  # two frames cannot reach the third state
+    assert hmm.viterbi(log_start, banded, np.zeros((2, 3)), must_end_last)[1] == -np.inf
+    with pytest.raises(ValueError, match="probability 0"):
+        hmm.state_posteriors(log_start, banded, np.zeros((2, 3)), must_end_last)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: hmm.left_to_right([0.5, 1.5]), "self_loops"),
+    (lambda: hmm.left_to_right(np.zeros((2, 2))), "self_loops"),
+    (lambda: hmm.expected_duration(1.0), "self_loop"),
+    (lambda: hmm.duration_distribution(-0.1, 5), "self_loop"),
+])
+def test_bad_durations_raise(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
