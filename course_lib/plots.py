@@ -267,3 +267,47 @@ def plot_ctc_posteriors(
     axes[-1].set_xlim(0, utterance.duration)
     figure.suptitle(f"\u201c{utterance.text}\u201d")
     return figure
+
+
+# --- notebook 04: three alignment mechanisms ---
+
+def plot_three_alignments(
+    utterance: Utterance,
+    hmm_phone_of_frame: np.ndarray,
+    ctc_spike_frames: list[int] | np.ndarray,
+    attention_weights: np.ndarray,
+    hmm_frames_per_second: float = 100,
+    ctc_frames_per_second: float = 50,
+) -> Figure:
+    """One utterance aligned three ways, against its true phones (notebook 04).
+
+    Args:
+        hmm_phone_of_frame: (n_hmm_frames,) phone index of every HMM frame (Viterbi).
+        ctc_spike_frames: (n_phones,) the frame of each phone's CTC spike (best path).
+        attention_weights: (n_phones, n_frames) one row of attention weights per phone, at
+            ``ctc_frames_per_second``.
+    """
+    figure = Figure(figsize=(11, 8.5), layout="constrained")
+    axes = figure.subplots(4, 1, sharex=True, gridspec_kw=dict(height_ratios=[0.5, 1.6, 1.6, 2.4]))
+    _draw_phones(axes[0], utterance.phones)
+    axes[0].set_ylabel("true", rotation=0, ha="right", va="center")
+    hmm_times = (np.arange(len(hmm_phone_of_frame)) + 0.5) / hmm_frames_per_second
+    axes[1].step(hmm_times, hmm_phone_of_frame, where="mid", color="#4c72b0")
+    axes[1].set_ylabel("HMM:\nphone of frame")
+    spikes = np.asarray(ctc_spike_frames)
+    axes[2].plot(spikes / ctc_frames_per_second, np.arange(len(spikes)), "o", color="#c44e52",
+                 ms=4)
+    axes[2].set_ylabel("CTC:\nspike of phone")
+    n_phones, n_frames = attention_weights.shape
+    axes[3].imshow(attention_weights, aspect="auto", origin="lower", cmap="Greys",
+                   extent=[0, n_frames / ctc_frames_per_second, -0.5, n_phones - 0.5])
+    axes[3].set_ylabel("attention:\nquery phone")
+    centres = [(p.start + p.end) / 2 for p in utterance.phones]
+    for ax in axes[1:]:
+        ax.plot(centres, np.arange(len(centres)), "x", color="#dd8452", ms=5,
+                label="true phone centre")
+    axes[1].legend(loc="upper left", fontsize=8)
+    axes[-1].set_xlabel("time (s)")
+    axes[-1].set_xlim(0, utterance.duration)
+    figure.suptitle(f"\u201c{utterance.text}\u201d: three alignments against the truth")
+    return figure

@@ -109,8 +109,12 @@ class PhoneRecognizer(nn.Module):
         self.hidden_dim = 2 * gru_size
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor):
-        x = self.conv(features.transpose(1, 2)).transpose(1, 2)   # (batch, frames, channels)
         lengths = (lengths + 1) // 2                                # ceil: stride 2, padding 2
+        x = self.conv[1](self.conv[0](features.transpose(1, 2)))   # (batch, channels, frames)
+        # zero the frames past each utterance's end, as the second convolution's padding
+        # would be for the utterance alone: a batch gives the same outputs as one at a time
+        x = x * (torch.arange(x.shape[2]) < lengths[:, None])[:, None, :]
+        x = self.conv[3](self.conv[2](x)).transpose(1, 2)          # (batch, frames, channels)
         packed = nn.utils.rnn.pack_padded_sequence(x, lengths.cpu(), batch_first=True,
                                                    enforce_sorted=False)
         hidden, _ = self.gru(packed)

@@ -70,3 +70,27 @@ def ctc_explorer(utterances: list[Utterance], log_probs: list, label_names,
         index=widgets.IntSlider(value=0, min=0, max=len(utterances) - 1,
                                 description="utterance", continuous_update=False),
     )
+
+
+# --- notebook 04: three alignment mechanisms ---
+
+from course_lib.plots import plot_three_alignments  # noqa: E402 (kept in this section)
+
+
+def alignment_explorer(utterances: list[Utterance], hmm_phone_of_frame: list,
+                       ctc_spike_frames: list, attention_weights: list) -> widgets.interactive:
+    """A slider over utterances showing :func:`course_lib.plots.plot_three_alignments`, from
+    alignments precomputed per utterance (notebook 04). Children: utterance index, output."""
+    if not len(utterances) == len(hmm_phone_of_frame) == len(ctc_spike_frames) == len(
+            attention_weights):
+        raise ValueError("give one HMM path, CTC spike list and attention matrix per utterance")
+
+    def draw(index):
+        return plot_three_alignments(utterances[index], hmm_phone_of_frame[index],
+                                     ctc_spike_frames[index], attention_weights[index])
+
+    return widgets.interactive(
+        draw, {"auto_display": True},
+        index=widgets.IntSlider(value=0, min=0, max=len(utterances) - 1,
+                                description="utterance", continuous_update=False),
+    )

@@ -134,3 +134,20 @@ def test_posterior_plot_and_explorer(recognizer, test_utterances):
     assert test_utterances[1].text in explorer.result._suptitle.get_text()
     with pytest.raises(ValueError, match="one array per utterance"):
         ctc_explorer(test_utterances[:2], log_probs[:1], LABELS)
+
+
+def test_three_alignments_plot_and_explorer(test_utterances):
+    from course_lib.plots import plot_three_alignments
+    from course_lib.widgets import alignment_explorer
+
+    utterances = test_utterances[:2]
+    hmm_paths = [np.repeat(np.arange(len(u.phones)), 3) for u in utterances]
+    spikes = [np.arange(len(u.phones)) * 2 for u in utterances]
+    weights = [np.full((len(u.phones), 40), 1 / 40) for u in utterances]
+    figure = plot_three_alignments(utterances[0], hmm_paths[0], spikes[0], weights[0])
+    assert isinstance(figure, Figure) and len(figure.axes) == 4
+    explorer = alignment_explorer(utterances, hmm_paths, spikes, weights)
+    explorer.children[0].value = 1
+    assert utterances[1].text in explorer.result._suptitle.get_text()
+    with pytest.raises(ValueError, match="one HMM path"):
+        alignment_explorer(utterances, hmm_paths[:1], spikes, weights)
