@@ -142,6 +142,40 @@ class PhoneAligner:
         ends = starts[1:] + [len(waveform) / sample_rate]
         return [Phone(label, start, end) for label, start, end in zip(phone_labels, starts, ends)]
 
+    def decode_phone_loop(self, waveform: np.ndarray, self_loop: float,
+                          sample_rate: int = DEFAULT_SAMPLE_RATE) -> list[Phone]:
+        """Phone recognition without a transcript: Viterbi through a loop of all phone HMMs.
+
+        Every state stays with probability ``self_loop`` (the trained self-loops are replaced);
+        the last state of a phone moves on to the first state of any phone, all equally likely.
+        With no transcript to fix the number of phones, the self-loop now decides how many
+        segments the decoder prefers: the duration model at work (in forced alignment a
+        self-loop shared by all states changes nothing, as notebook 02 shows).
+
+        Returns:
+            The decoded phones, contiguous from 0 to the end of the waveform.
+        """
+        hmm.expected_duration(self_loop)  # validates
+        n_phones, n_states = len(self.phones), len(self.self_loops)
+        transition = np.zeros((n_states, n_states))
+        transition[np.arange(n_states), np.arange(n_states)] = self_loop
+        within = np.arange(n_states).reshape(n_phones, STATES_PER_PHONE)[:, :-1].ravel()
+        transition[within, within + 1] = 1 - self_loop
+        transition[STATES_PER_PHONE - 1::STATES_PER_PHONE, ::STATES_PER_PHONE] = \
+            (1 - self_loop) / n_phones
+        log_start = np.full(n_states, -np.inf)
+        log_start[::STATES_PER_PHONE] = -np.log(n_phones)
+        with np.errstate(divide="ignore"):
+            log_transition = np.log(transition)
+        features = aligner_features(waveform, sample_rate)
+        states, _ = hmm.viterbi(log_start, log_transition, self.log_emission(features))
+        new_phone = np.flatnonzero((np.diff(states) != 0) & (states[1:] % STATES_PER_PHONE == 0))
+        first_frames = np.concatenate([[0], new_phone + 1])
+        starts = [0.0] + [float(frame_to_seconds(f)) for f in first_frames[1:]]
+        ends = starts[1:] + [len(waveform) / sample_rate]
+        labels = [self.phones[states[f] // STATES_PER_PHONE] for f in first_frames]
+        return [Phone(label, start, end) for label, start, end in zip(labels, starts, ends)]
+
     def save(self, path: str | Path = ALIGNER_PATH) -> None:
         """Write the model to a small ``.npz`` file."""
         np.savez(path, phones=np.array(json.dumps(self.phones)), means=self.means,
@@ -163,7 +197,7 @@ def load_phone_aligner(path: str | Path = ALIGNER_PATH) -> PhoneAligner:
 def _fit_states(features: list[np.ndarray], states: list[np.ndarray], n_states: int):
     """Gaussian of each state from the frames assigned to it, and each state's self-loop."""
     frames = np.concatenate(features)
-    state_of_frame = np.concatenate([chain_states for chain_states in states])
+    state_of_frame = np.concatenate(states)
     counts = np.bincount(state_of_frame, minlength=n_states).astype(np.float64)
     if np.any(counts == 0):
         raise ValueError("some phone state received no training frames")

@@ -39,10 +39,6 @@ class Banded:
 
     log_probs: np.ndarray
 
-    @property
-    def n_states(self) -> int:
-        return self.log_probs.shape[0]
-
     def dense(self) -> np.ndarray:
         """The same transitions as a full (n_states, n_states) log matrix (-inf elsewhere)."""
         n_states, n_bands = self.log_probs.shape
@@ -165,17 +161,6 @@ def _incoming(bands: np.ndarray) -> np.ndarray:
     return incoming
 
 
-def _from_behind(values: np.ndarray, incoming: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """Fill ``out[k, s] = values[s - k] + incoming[k, s]``: what arrives at s from k states back.
-
-    ``out`` (n_bands, n_states) must start as -inf; the entries with s < k are never written.
-    """
-    n_states = len(values)
-    for k in range(incoming.shape[0]):
-        np.add(values[:n_states - k], incoming[k, k:], out=out[k, k:])
-    return out
-
-
 # --- the algorithms ---
 
 def forward(log_start, log_transition, log_emission, log_end=None):
@@ -204,10 +189,15 @@ def forward(log_start, log_transition, log_emission, log_end=None):
     log_alpha[0] = log_start + log_emission[0]
     if isinstance(log_transition, Banded):
         incoming = _incoming(log_transition.log_probs)
-        arriving = np.full_like(incoming, -np.inf)
+        n_states = log_emission.shape[1]
+        total = np.empty(n_states)
+        from_behind = np.full_like(incoming, -np.inf)  # row k: what arrives from k states back
         for t in range(1, len(log_emission)):
-            _from_behind(log_alpha[t - 1], incoming, arriving)
-            np.add(np.logaddexp.reduce(arriving, axis=0), log_emission[t], out=log_alpha[t])
+            np.add(log_alpha[t - 1], incoming[0], out=total)
+            for k in range(1, len(incoming)):
+                np.add(log_alpha[t - 1, :n_states - k], incoming[k, k:], out=from_behind[k, k:])
+                np.logaddexp(total, from_behind[k], out=total)
+            np.add(total, log_emission[t], out=log_alpha[t])
     else:
         for t in range(1, len(log_emission)):
             log_alpha[t] = (_logsumexp(log_alpha[t - 1][:, None] + log_transition, axis=0)
@@ -278,18 +268,25 @@ def viterbi(log_start, log_transition, log_emission, log_end=None):
         log_start, log_transition, log_emission, log_end)
     n_frames, n_states = log_emission.shape
     log_delta = log_start + log_emission[0]
-    came_from = np.zeros((n_frames, n_states), dtype=np.int64)  # best predecessor per state
-    states = np.arange(n_states)
     if isinstance(log_transition, Banded):
+        # back-pointers as "how many states back": a left-to-right step never goes forward
+        steps_back = np.zeros((n_frames, n_states), dtype=np.int64)
         incoming = _incoming(log_transition.log_probs)
-        arriving = np.full_like(incoming, -np.inf)
-        farthest_first = arriving[::-1]  # so that ties go to the lowest-numbered state
+        best = np.empty(n_states)
+        from_behind = np.full_like(incoming, -np.inf)  # row k: what arrives from k states back
+        better = np.empty(n_states, dtype=bool)
         for t in range(1, n_frames):
-            _from_behind(log_delta, incoming, arriving)
-            band = farthest_first.argmax(axis=0)
-            log_delta = farthest_first[band, states] + log_emission[t]
-            came_from[t] = states - (len(incoming) - 1 - band)
+            np.add(log_delta, incoming[0], out=best)
+            for k in range(1, len(incoming)):
+                np.add(log_delta[:n_states - k], incoming[k, k:], out=from_behind[k, k:])
+                np.greater_equal(from_behind[k], best, out=better)  # ties: the lower state
+                np.maximum(best, from_behind[k], out=best)
+                np.copyto(steps_back[t, k:], k, where=better[k:])
+            np.add(best, log_emission[t], out=log_delta)
+        came_from = np.arange(n_states) - steps_back
     else:
+        came_from = np.zeros((n_frames, n_states), dtype=np.int64)
+        states = np.arange(n_states)
         for t in range(1, n_frames):
             scores = log_delta[:, None] + log_transition
             came_from[t] = np.argmax(scores, axis=0)

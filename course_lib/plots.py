@@ -140,6 +140,150 @@ def plot_token_rows(
     return figure
 
 
+# --- notebook 01: classical features ---
+
+def plot_mfcc_settings(waveform: np.ndarray, sample_rate: int = 16_000, window_ms: float = 25.0,
+                       hop_ms: float = 10.0, n_mels: int = 40, n_mfcc: int = 13) -> Figure:
+    """What the MFCC settings do to one utterance: log mel spectrogram, MFCCs, and the log mel
+    spectrogram rebuilt from the MFCCs alone (the smooth envelope the kept coefficients describe).
+    """
+    from course_lib.features import dct_matrix, log_mel_spectrogram
+
+    n_mfcc = min(n_mfcc, n_mels)
+    log_mel = log_mel_spectrogram(waveform, sample_rate, n_mels, window_ms, hop_ms)
+    basis = dct_matrix(n_mfcc, n_mels)
+    coefficients = log_mel @ basis.T
+    rebuilt = coefficients @ basis
+    seconds = len(log_mel) * hop_ms / 1000
+    figure = Figure(figsize=(11, 7), layout="constrained")
+    axes = figure.subplots(3, 1, sharex=True, gridspec_kw=dict(height_ratios=[2, 1.4, 2]))
+    extent = (0, seconds, 0, n_mels)
+    shown = dict(aspect="auto", origin="lower", cmap="magma", vmin=log_mel.max() - 80,
+                 vmax=log_mel.max(), interpolation="nearest")
+    axes[0].imshow(log_mel.T, extent=extent, **shown)
+    axes[0].set_ylabel("mel band")
+    axes[0].set_title(f"log mel spectrogram: {len(log_mel)} frames x {n_mels} bands "
+                      f"({1000 / hop_ms:.0f} frames/s, {window_ms:g} ms windows)", loc="left")
+    limit = np.abs(coefficients[:, 1:]).max() if n_mfcc > 1 else 1.0
+    axes[1].imshow(coefficients.T, extent=(0, seconds, 0, n_mfcc), aspect="auto", origin="lower",
+                   cmap="coolwarm", vmin=-limit, vmax=limit, interpolation="nearest")
+    axes[1].set_ylabel("coefficient")
+    axes[1].set_title(f"{n_mfcc} MFCCs per frame (colour scale set by coefficients 1+)",
+                      loc="left")
+    axes[2].imshow(rebuilt.T, extent=extent, **shown)
+    axes[2].set_ylabel("mel band")
+    axes[2].set_xlabel("time (s)")
+    error = np.sqrt(np.mean((rebuilt - log_mel) ** 2))
+    axes[2].set_title(f"rebuilt from the {n_mfcc} MFCCs: rms error {error:.1f} dB", loc="left")
+    return figure
+
+
+# --- notebook 02: HMM alignment ---
+
+def plot_trellis(posteriors: np.ndarray, path: np.ndarray, state_names: list[str],
+                 title: str = "") -> Figure:
+    """A trellis: one column per frame, one row per state, shaded by the state posterior, with
+    the allowed left-to-right moves drawn faintly and the Viterbi path in bold.
+
+    Args:
+        posteriors: (n_frames, n_states), e.g. from :func:`course_lib.hmm.state_posteriors`.
+        path: (n_frames,) state per frame, e.g. from :func:`course_lib.hmm.viterbi`.
+        state_names: a label per state.
+    """
+    n_frames, n_states = posteriors.shape
+    figure = Figure(figsize=(min(14, 2 + 0.35 * n_frames), 1.2 + 0.32 * n_states),
+                    layout="constrained")
+    ax = figure.subplots()
+    for t in range(n_frames - 1):
+        for s in range(n_states):
+            for target in (s, s + 1):
+                if target < n_states:
+                    ax.plot([t, t + 1], [s, target], color="#cccccc", lw=0.6, zorder=1)
+    frames, states = np.meshgrid(np.arange(n_frames), np.arange(n_states), indexing="ij")
+    dots = ax.scatter(frames.ravel(), states.ravel(), c=posteriors.ravel(), cmap="Greys",
+                      vmin=0, vmax=1, s=60, edgecolors="#888888", linewidths=0.5, zorder=2)
+    ax.plot(np.arange(n_frames), path, color="#dd8452", lw=2.5, marker="o", ms=5, zorder=3,
+            label="Viterbi path")
+    ax.set_yticks(range(n_states), state_names)
+    ax.set_xlabel("frame")
+    ax.set_xlim(-0.5, n_frames - 0.5)
+    ax.legend(loc="upper left", frameon=False)
+    figure.colorbar(dots, ax=ax, label="P(state | all frames)", pad=0.01)
+    ax.set_title(title, loc="left")
+    return figure
+
+
+def plot_forced_alignment(utterance: Utterance, aligned: list[Phone],
+                          name: str = "HMM") -> Figure:
+    """Spectrogram of an utterance with the synthesizer's phones and an aligner's below it.
+
+    Boundaries the aligner placed more than 20 ms from the truth are marked in red.
+    """
+    figure = Figure(figsize=(11, 4.6), layout="constrained")
+    spec_ax, true_ax, aligned_ax = figure.subplots(
+        3, 1, sharex=True, gridspec_kw=dict(height_ratios=[2.4, 0.7, 0.7]))
+    rate = utterance.sample_rate
+    window = int(0.025 * rate)
+    frequencies, frame_times, spectrum = stft(
+        utterance.waveform, fs=rate, nperseg=window, noverlap=window - int(0.010 * rate))
+    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
+    spec_ax.pcolormesh(frame_times, frequencies, power_db, shading="auto", cmap="magma",
+                       vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
+    spec_ax.set_ylim(0, min(8000, rate / 2))
+    spec_ax.set_ylabel("frequency (Hz)")
+    for boundary, truth in zip(aligned[1:], utterance.phones[1:]):
+        far = abs(boundary.start - truth.start) > 0.020
+        spec_ax.axvline(boundary.start, color="#e0301e" if far else "white", lw=1,
+                        ls="-" if far else "--")
+    _draw_phones(true_ax, utterance.phones)
+    true_ax.set_ylabel("synthesizer", rotation=0, ha="right", va="center")
+    _draw_phones(aligned_ax, aligned)
+    aligned_ax.set_ylabel(name, rotation=0, ha="right", va="center")
+    aligned_ax.set_xlabel("time (s)")
+    aligned_ax.set_xlim(0, utterance.duration)
+    figure.suptitle(f"\u201c{utterance.text}\u201d: dashed white = {name} boundary within 20 ms "
+                    f"of the truth, red = further")
+    return figure
+
+
+def plot_self_loop_effect(self_loop: float, real_phone_frames: np.ndarray, utterance: Utterance,
+                          decoded: list[Phone]) -> Figure:
+    """Left: the phone durations a 3-state HMM with this self-loop implies, against real ones.
+    Right: the synthesizer's phones above those a phone-loop decoder found with that self-loop.
+
+    Args:
+        self_loop: self-loop probability of every state.
+        real_phone_frames: measured phone durations in frames (10 ms).
+        utterance: the decoded utterance; decoded: the phones the decoder found.
+    """
+    from course_lib.hmm import duration_distribution
+
+    max_frames = 40
+    state = duration_distribution(self_loop, max_frames)
+    phone = np.convolve(np.convolve(state, state), state)[:max_frames - 2]  # 3 states: d >= 3
+    frames = np.arange(3, max_frames + 1)
+    figure = Figure(figsize=(12, 3.6), layout="constrained")
+    duration_ax, spans = figure.subplots(1, 2, gridspec_kw=dict(width_ratios=[1, 1.6]))
+    duration_ax.hist(real_phone_frames, bins=np.arange(0.5, max_frames + 1.5), density=True,
+                     color="#4c72b0", alpha=0.6, label="real phones (corpus)")
+    duration_ax.plot(frames, phone, color="#dd8452", lw=2, marker=".",
+                     label=f"3-state HMM, self-loop {self_loop:.2f}")
+    duration_ax.set_xlabel("phone duration (frames of 10 ms)")
+    duration_ax.set_ylabel("probability")
+    duration_ax.legend(frameon=False)
+    spans.remove()
+    true_ax, decoded_ax = spans.get_subplotspec().subgridspec(2, 1).subplots(sharex=True)
+    _draw_phones(true_ax, utterance.phones)
+    true_ax.set_ylabel("truth", rotation=0, ha="right", va="center")
+    _draw_phones(decoded_ax, decoded)
+    decoded_ax.set_ylabel("decoded", rotation=0, ha="right", va="center")
+    decoded_ax.set_xlim(0, utterance.duration)
+    decoded_ax.set_xlabel("time (s)")
+    true_ax.set_title(f"phone loop, no transcript: {len(decoded)} phones decoded, "
+                      f"{len(utterance.phones)} spoken", loc="left")
+    return figure
+
+
 # --- notebook 03: CTC ---
 
 def plot_ctc_lattice(

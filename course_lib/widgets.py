@@ -46,6 +46,60 @@ def rate_explorer(utterance: Utterance) -> widgets.interactive:
     )
 
 
+# --- notebook 01: classical features ---
+
+def mfcc_explorer(utterance: Utterance) -> widgets.interactive:
+    """Sliders over :func:`course_lib.plots.plot_mfcc_settings` for one utterance (notebook 01).
+
+    Children, in order: window (ms), hop (ms), mel bands, MFCCs; the last child shows the figure.
+    """
+    from course_lib.plots import plot_mfcc_settings
+
+    def draw(window_ms, hop_ms, n_mels, n_mfcc):
+        return plot_mfcc_settings(utterance.waveform, utterance.sample_rate, window_ms, hop_ms,
+                                  n_mels, n_mfcc)
+
+    style = dict(continuous_update=False, style={"description_width": "120px"},
+                 layout=widgets.Layout(width="420px"))
+    return widgets.interactive(
+        draw,
+        {"auto_display": True},
+        window_ms=widgets.FloatSlider(value=25.0, min=5.0, max=100.0, step=5.0,
+                                      description="window (ms)", **style),
+        hop_ms=widgets.FloatSlider(value=10.0, min=5.0, max=50.0, step=5.0,
+                                   description="hop (ms)", **style),
+        n_mels=widgets.IntSlider(value=40, min=8, max=80, description="mel bands", **style),
+        n_mfcc=widgets.IntSlider(value=13, min=1, max=40,
+                                 description="MFCCs (<= bands)", **style),
+    )
+
+
+# --- notebook 02: HMM alignment ---
+
+def self_loop_explorer(aligner, utterance: Utterance, real_phone_frames) -> widgets.interactive:
+    """A self-loop slider over :func:`course_lib.plots.plot_self_loop_effect` (notebook 02).
+
+    The figure shows the phone durations the self-loop implies against ``real_phone_frames``,
+    and the phones that ``aligner.decode_phone_loop`` (a
+    :class:`course_lib.aligner.PhoneAligner`) finds in ``utterance`` with that self-loop.
+    Children: the self-loop slider, then the output.
+    """
+    from course_lib.plots import plot_self_loop_effect
+
+    def draw(self_loop):
+        decoded = aligner.decode_phone_loop(utterance.waveform, self_loop, utterance.sample_rate)
+        return plot_self_loop_effect(self_loop, real_phone_frames, utterance, decoded)
+
+    return widgets.interactive(
+        draw,
+        {"auto_display": True},
+        self_loop=widgets.FloatSlider(value=0.6, min=0.05, max=0.95, step=0.05,
+                                      description="self-loop", continuous_update=False,
+                                      style={"description_width": "80px"},
+                                      layout=widgets.Layout(width="420px")),
+    )
+
+
 # --- notebook 03: CTC ---
 
 from course_lib.plots import plot_ctc_posteriors  # noqa: E402 (kept in this section)

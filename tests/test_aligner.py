@@ -116,3 +116,51 @@ def test_command_line_trains_and_saves(tmp_path, capsys):
     aligner_module.main(["--n-utterances", "40", "--iterations", "2", "--output", str(output)])
     printed = capsys.readouterr().out
     assert "within 20 ms" in printed and output.exists()
+
+
+# --- figures and the explorer of notebook 02 ---
+
+def test_alignment_figures_and_self_loop_explorer(corpus):
+    from matplotlib.figure import Figure
+
+    from course_lib import hmm
+    from course_lib.plots import plot_forced_alignment, plot_trellis
+    from course_lib.widgets import self_loop_explorer
+
+    shipped = load_phone_aligner()
+    utterance = corpus.test[0]
+    aligned = shipped.align(utterance.waveform, utterance.phone_labels)
+    assert isinstance(plot_forced_alignment(utterance, aligned), Figure)
+
+    log_emission = np.random.default_rng(0).normal(size=(8, 3))
+    log_start = np.log([1.0, 1e-300, 1e-300]) - np.log1p(2e-300)
+    posteriors, _ = hmm.state_posteriors(log_start, hmm.left_to_right([0.6] * 3), log_emission)
+    path, _ = hmm.viterbi(log_start, hmm.left_to_right([0.6] * 3), log_emission)
+    assert isinstance(plot_trellis(posteriors, path, ["s1", "s2", "s3"]), Figure)
+
+    durations = np.array([5, 7, 9, 12])
+    explorer = self_loop_explorer(shipped, utterance, durations)
+    explorer.children[0].value = 0.05
+    short_loops = len(shipped.decode_phone_loop(utterance.waveform, 0.05))
+    assert f"{short_loops} phones decoded" in explorer.result.axes[1].get_title(loc="left")
+    explorer.children[0].value = 0.95
+    assert "self-loop 0.95" in explorer.result.axes[0].get_legend().get_texts()[1].get_text()
+    long_loops = len(shipped.decode_phone_loop(utterance.waveform, 0.95))
+    assert f"{long_loops} phones decoded" in explorer.result.axes[1].get_title(loc="left")
+    assert long_loops < short_loops  # longer stays, fewer phones
+
+
+def test_phone_loop_decoding_is_contiguous_and_a_shared_self_loop_leaves_forced_alignment_alone(
+        corpus):
+    from dataclasses import replace
+
+    shipped = load_phone_aligner()
+    utterance = corpus.test[1]
+    decoded = shipped.decode_phone_loop(utterance.waveform, 0.6)
+    assert decoded[0].start == 0 and decoded[-1].end == pytest.approx(utterance.duration)
+    assert all(a.end == b.start and a.start < a.end for a, b in zip(decoded, decoded[1:]))
+    aligned = [replace(shipped, self_loops=np.full_like(shipped.self_loops, p)).align(
+        utterance.waveform, utterance.phone_labels) for p in (0.2, 0.9)]
+    assert aligned[0] == aligned[1]
+    with pytest.raises(ValueError, match="self_loop"):
+        shipped.decode_phone_loop(utterance.waveform, 1.0)

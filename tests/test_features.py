@@ -55,8 +55,8 @@ def test_hann_window_is_the_periodic_one_of_scipy_and_torch():
     for n in (2, 3, 400, 512):
         np.testing.assert_allclose(features.hann_window(n), scipy.signal.get_window("hann", n),
                                    atol=1e-12)
-        np.testing.assert_allclose(features.hann_window(n), torch.hann_window(n, dtype=torch.float64),
-                                   atol=1e-12)
+        np.testing.assert_allclose(features.hann_window(n),
+                                   torch.hann_window(n, dtype=torch.float64), atol=1e-12)
 
 
 @pytest.mark.parametrize("n_fft", [400, 512])
@@ -195,3 +195,26 @@ def test_add_deltas_gives_the_classical_39_dimensions(speech):
 def test_bad_input_raises_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- the explorer of notebook 01 ---
+
+def test_mfcc_settings_figure_and_explorer(speech):
+    from matplotlib.figure import Figure
+
+    from course_lib.plots import plot_mfcc_settings
+    from course_lib.synth import synthesize
+    from course_lib.widgets import mfcc_explorer
+
+    figure = plot_mfcc_settings(speech, n_mels=40, n_mfcc=13)
+    assert isinstance(figure, Figure) and len(figure.axes) == 3
+    assert "363 frames" in figure.axes[0].get_title(loc="left") or "frames x 40 bands" in \
+        figure.axes[0].get_title(loc="left")
+    explorer = mfcc_explorer(synthesize("The cat sat on the mat."))
+    explorer.children[2].value = 20  # mel bands
+    explorer.children[3].value = 30  # more coefficients than bands: clipped to 20
+    assert "20 MFCCs" in explorer.result.axes[1].get_title(loc="left")
+    explorer.children[1].value = 20.0  # hop
+    assert "50 frames/s" in explorer.result.axes[0].get_title(loc="left")
+    explorer.children[3].value = 20  # all coefficients: the DCT is inverted exactly
+    assert "rms error 0.0 dB" in explorer.result.axes[2].get_title(loc="left")
