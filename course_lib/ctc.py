@@ -216,8 +216,9 @@ def prefix_beam_search(
 
     Unlike greedy decoding this sums over paths: a labeling spread over many
     medium-probability paths can beat the single best path. At each frame only the
-    ``beam_width`` most probable symbols are tried. With a beam at least as large as the
-    number of prefixes, the result is the exact most probable labeling.
+    ``beam_width`` most probable symbols are tried. With a beam at least as wide as the number
+    of symbols and of possible prefixes, nothing is pruned: the scores are the exact CTC
+    log-likelihoods of their labelings and the first is the most probable labeling.
 
     Returns:
         The final beam, best first: a list of (labels, log_probability) pairs.
