@@ -131,7 +131,7 @@ def test_posterior_plot_and_explorer(recognizer, test_utterances):
     assert set(texts) <= set(PHONES) and len(texts) >= len(test_utterances[0].phones) // 2
     explorer = ctc_explorer(test_utterances[:2], log_probs, LABELS)
     explorer.children[0].value = 1
-    assert test_utterances[1].text in explorer.result._suptitle.get_text()
+    assert test_utterances[1].text in explorer.result.get_suptitle()
     with pytest.raises(ValueError, match="one array per utterance"):
         ctc_explorer(test_utterances[:2], log_probs[:1], LABELS)
 
@@ -148,6 +148,6 @@ def test_three_alignments_plot_and_explorer(test_utterances):
     assert isinstance(figure, Figure) and len(figure.axes) == 4
     explorer = alignment_explorer(utterances, hmm_paths, spikes, weights)
     explorer.children[0].value = 1
-    assert utterances[1].text in explorer.result._suptitle.get_text()
+    assert utterances[1].text in explorer.result.get_suptitle()
     with pytest.raises(ValueError, match="one HMM path"):
         alignment_explorer(utterances, hmm_paths[:1], spikes, weights)
