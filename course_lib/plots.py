@@ -7,9 +7,13 @@ one a hundred times leaks nothing and shows each exactly once.
 from __future__ import annotations
 
 import numpy as np
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from scipy.signal import stft
 
+from course_lib.features import dct_matrix, log_mel_spectrogram
+from course_lib.hmm import duration_distribution
+from course_lib.quantize import nearest_code
 from course_lib.rates import token_rows
 from course_lib.synth import SILENCE, Phone, Utterance, phone_class
 
@@ -147,7 +151,6 @@ def plot_mfcc_settings(waveform: np.ndarray, sample_rate: int = 16_000, window_m
     """What the MFCC settings do to one utterance: log mel spectrogram, MFCCs, and the log mel
     spectrogram rebuilt from the MFCCs alone (the smooth envelope the kept coefficients describe).
     """
-    from course_lib.features import dct_matrix, log_mel_spectrogram
 
     n_mfcc = min(n_mfcc, n_mels)
     log_mel = log_mel_spectrogram(waveform, sample_rate, n_mels, window_ms, hop_ms)
@@ -256,7 +259,6 @@ def plot_self_loop_effect(self_loop: float, real_phone_frames: np.ndarray, utter
         real_phone_frames: measured phone durations in frames (10 ms).
         utterance: the decoded utterance; decoded: the phones the decoder found.
     """
-    from course_lib.hmm import duration_distribution
 
     max_frames = 40
     state = duration_distribution(self_loop, max_frames)
@@ -284,6 +286,179 @@ def plot_self_loop_effect(self_loop: float, real_phone_frames: np.ndarray, utter
     return figure
 
 
+# --- notebook 03: CTC ---
+
+def plot_ctc_lattice(
+    labels: list[str],
+    n_frames: int,
+    log_alpha: np.ndarray | None = None,
+    path_states: np.ndarray | None = None,
+    blank_symbol: str = "-",
+) -> Figure:
+    """The 2L+1 extended label lattice of CTC: blanks between, before and after the labels on
+    the vertical axis, frames on the horizontal one.
+
+    Grey arrows are the allowed moves (stay, advance one state, or skip a blank between two
+    different labels); nodes no complete path can visit are hollow. ``log_alpha`` (n_frames,
+    2L+1) colours the nodes by their forward probability; ``path_states`` (n_frames,) of
+    lattice state indices draws one path in red.
+    """
+    states = [blank_symbol]
+    for label in labels:
+        states += [label, blank_symbol]
+    n_states = len(states)
+    figure = Figure(figsize=(1.0 + 0.75 * n_frames, 0.9 + 0.45 * n_states), layout="constrained")
+    ax = figure.subplots()
+    def moves(s):  # stay, advance one state, or skip a blank between two different labels
+        skip = s + 2 < n_states and states[s + 2] != blank_symbol and states[s + 2] != states[s]
+        return [m for m in (s, s + 1, s + 2 if skip else n_states) if m < n_states]
+
+    for t in range(n_frames - 1):
+        for s in range(n_states):
+            for target in moves(s):
+                ax.plot([t, t + 1], [s, target], color="#cccccc", lw=0.8, zorder=1)
+    # nodes on at least one complete path: reachable from a start state and able to finish
+    from_start = np.zeros((n_frames, n_states), dtype=bool)
+    from_start[0, :2] = True
+    to_end = np.zeros((n_frames, n_states), dtype=bool)
+    to_end[-1, -2:] = True
+    for t in range(1, n_frames):
+        for s in np.flatnonzero(from_start[t - 1]):
+            from_start[t, moves(s)] = True
+    for t in range(n_frames - 2, -1, -1):
+        for s in range(n_states):
+            to_end[t, s] = to_end[t + 1, moves(s)].any()
+    reachable = from_start & to_end
+    times, rows = np.meshgrid(np.arange(n_frames), np.arange(n_states), indexing="ij")
+    if log_alpha is not None:
+        shown = np.where(np.isfinite(log_alpha), np.exp(log_alpha), np.nan)
+        scatter = ax.scatter(times, rows, c=shown, s=120, cmap="viridis", zorder=2,
+                             edgecolors="black", linewidths=0.5)
+        figure.colorbar(scatter, ax=ax, label="forward probability alpha", shrink=0.8)
+    else:
+        ax.scatter(times[reachable], rows[reachable], s=90, color="#4c72b0", zorder=2)
+        ax.scatter(times[~reachable], rows[~reachable], s=90, facecolors="none",
+                   edgecolors="#999999", zorder=2)
+    if path_states is not None:
+        ax.plot(np.arange(n_frames), path_states, color="#c44e52", lw=2.5, zorder=3)
+    ax.set_yticks(range(n_states), states)
+    ax.invert_yaxis()
+    ax.set_xticks(range(n_frames))
+    ax.set_xlabel("frame t")
+    ax.set_ylabel("lattice state")
+    ax.set_title(f"CTC lattice for \u201c{' '.join(labels)}\u201d: {n_states} states x "
+                 f"{n_frames} frames", loc="left")
+    return figure
+
+
+def plot_ctc_posteriors(
+    utterance: Utterance,
+    log_probs: np.ndarray,
+    label_names: tuple[str, ...] | list[str],
+    frames_per_second: float = 50,
+    aligned_path: np.ndarray | None = None,
+) -> Figure:
+    """A CTC model's output over one utterance: spectrogram, per-frame label probabilities
+    (blank in grey, each phone's spike labelled), and the true phones beneath.
+
+    ``log_probs`` is (n_frames, n_labels) with the blank at index 0 and ``label_names`` its
+    label for each index. ``aligned_path`` (n_frames,) of label indices, e.g. a forced
+    alignment, adds a row of its non-blank frames under the true phones.
+    """
+    n_rows = 4 if aligned_path is not None else 3
+    ratios = [2.0, 2.0, 0.6] + ([0.6] if aligned_path is not None else [])
+    figure = Figure(figsize=(11, 1.6 * n_rows + 0.8), layout="constrained")
+    axes = figure.subplots(n_rows, 1, sharex=True, gridspec_kw=dict(height_ratios=ratios))
+    rate = utterance.sample_rate
+    window = int(0.025 * rate)
+    frequencies, frame_times, spectrum = stft(utterance.waveform, fs=rate, nperseg=window,
+                                              noverlap=window - int(0.010 * rate))
+    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
+    axes[0].pcolormesh(frame_times, frequencies, power_db, shading="auto", cmap="magma",
+                       vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
+    axes[0].set_ylim(0, min(8000, rate / 2))
+    axes[0].set_ylabel("frequency (Hz)")
+
+    probs = np.exp(log_probs)
+    times = np.arange(len(probs)) / frames_per_second
+    axes[1].fill_between(times, probs[:, 0], color="#d9d9d9", step="mid", label="blank")
+    best = probs[:, 1:].argmax(axis=1) + 1
+    for label in np.unique(best):
+        if probs[best == label, label].max() < 0.5:
+            continue
+        color = CLASS_COLORS[phone_class(label_names[label])]
+        axes[1].plot(times, probs[:, label], color=color, lw=1.2)
+    for t in np.flatnonzero((probs[:, 1:].max(axis=1) > 0.5)):
+        label = best[t]
+        if t == 0 or best[t - 1] != label or probs[t - 1, label] <= 0.5:
+            axes[1].text(times[t], 1.02, label_names[label], ha="center", va="bottom",
+                         fontsize=8)
+    axes[1].set_ylim(0, 1.15)
+    axes[1].set_ylabel("P(label | frame)")
+    axes[1].legend(loc="upper right", fontsize=8)
+
+    _draw_phones(axes[2], utterance.phones)
+    axes[2].set_ylabel("true", rotation=0, ha="right", va="center")
+    if aligned_path is not None:
+        for t in np.flatnonzero(aligned_path != 0):
+            name = label_names[aligned_path[t]]
+            axes[3].axvspan(t / frames_per_second, (t + 1) / frames_per_second,
+                            color=CLASS_COLORS[phone_class(name)], lw=0)
+            if t == 0 or aligned_path[t - 1] != aligned_path[t]:
+                axes[3].text((t + 0.5) / frames_per_second, 0.5, name, ha="center",
+                             va="center", fontsize=8)
+        axes[3].set_yticks([])
+        axes[3].set_ylabel("CTC", rotation=0, ha="right", va="center")
+    axes[-1].set_xlabel("time (s)")
+    axes[-1].set_xlim(0, utterance.duration)
+    figure.suptitle(f"\u201c{utterance.text}\u201d")
+    return figure
+
+
+# --- notebook 04: three alignment mechanisms ---
+
+def plot_three_alignments(
+    utterance: Utterance,
+    hmm_phone_of_frame: np.ndarray,
+    ctc_spike_frames: list[int] | np.ndarray,
+    attention_weights: np.ndarray,
+    hmm_frames_per_second: float = 100,
+    ctc_frames_per_second: float = 50,
+) -> Figure:
+    """One utterance aligned three ways, against its true phones (notebook 04).
+
+    Args:
+        hmm_phone_of_frame: (n_hmm_frames,) phone index of every HMM frame (Viterbi).
+        ctc_spike_frames: (n_phones,) the frame of each phone's CTC spike (best path).
+        attention_weights: (n_phones, n_frames) one row of attention weights per phone, at
+            ``ctc_frames_per_second``.
+    """
+    figure = Figure(figsize=(11, 8.5), layout="constrained")
+    axes = figure.subplots(4, 1, sharex=True, gridspec_kw=dict(height_ratios=[0.5, 1.6, 1.6, 2.4]))
+    _draw_phones(axes[0], utterance.phones)
+    axes[0].set_ylabel("true", rotation=0, ha="right", va="center")
+    hmm_times = (np.arange(len(hmm_phone_of_frame)) + 0.5) / hmm_frames_per_second
+    axes[1].step(hmm_times, hmm_phone_of_frame, where="mid", color="#4c72b0")
+    axes[1].set_ylabel("HMM:\nphone of frame")
+    spikes = np.asarray(ctc_spike_frames)
+    axes[2].plot(spikes / ctc_frames_per_second, np.arange(len(spikes)), "o", color="#c44e52",
+                 ms=4)
+    axes[2].set_ylabel("CTC:\nspike of phone")
+    n_phones, n_frames = attention_weights.shape
+    axes[3].imshow(attention_weights, aspect="auto", origin="lower", cmap="Greys",
+                   extent=[0, n_frames / ctc_frames_per_second, -0.5, n_phones - 0.5])
+    axes[3].set_ylabel("attention:\nquery phone")
+    centres = [(p.start + p.end) / 2 for p in utterance.phones]
+    for ax in axes[1:]:
+        ax.plot(centres, np.arange(len(centres)), "x", color="#dd8452", ms=5,
+                label="true phone centre")
+    axes[1].legend(loc="upper left", fontsize=8)
+    axes[-1].set_xlabel("time (s)")
+    axes[-1].set_xlim(0, utterance.duration)
+    figure.suptitle(f"\u201c{utterance.text}\u201d: three alignments against the truth")
+    return figure
+
+
 # --- notebook 05: discrete tokens ---
 
 def plot_unit_rows(phones, unit_rows: dict[str, np.ndarray], frames_per_second: float,
@@ -293,7 +468,6 @@ def plot_unit_rows(phones, unit_rows: dict[str, np.ndarray], frames_per_second: 
     ``unit_rows`` maps a row name to ``(n_frames,)`` integer units; a unit's colour is its index
     in a 20-colour cycle, and its number is written in the cell while cells are wide enough.
     """
-    from matplotlib import colormaps  # imported here so the shared import block stays untouched
 
     figure = Figure(figsize=(11, 0.75 * (len(unit_rows) + 1) + 0.8), layout="constrained")
     axes = figure.subplots(len(unit_rows) + 1, 1, sharex=True, squeeze=False)[:, 0]
@@ -360,7 +534,6 @@ def plot_snap_vs_project(points: np.ndarray, codebook: np.ndarray,
     """Left: 2-D points snapped to the nearest of ``codebook`` (Voronoi cells shaded).
     Right: the same points under the linear map ``projection`` (2 x 2), which moves every point
     but merges none. Notebook 07."""
-    from course_lib.quantize import nearest_code  # imported here: the shared block stays untouched
 
     figure = Figure(figsize=(11, 4.6), layout="constrained")
     snap_ax, project_ax = figure.subplots(1, 2)

@@ -7,8 +7,12 @@ the tests call those functions directly, and drive the sliders through ``widget.
 from __future__ import annotations
 
 import ipywidgets as widgets
+import numpy as np
 
-from course_lib.plots import plot_token_rows
+from course_lib.plots import (plot_ctc_posteriors, plot_level_spectrograms, plot_mfcc_settings,
+                              plot_self_loop_effect, plot_snap_vs_project, plot_three_alignments,
+                              plot_token_rows, plot_unit_rows)
+from course_lib.quantize import deduplicate
 from course_lib.synth import Utterance
 
 
@@ -53,7 +57,6 @@ def mfcc_explorer(utterance: Utterance) -> widgets.interactive:
 
     Children, in order: window (ms), hop (ms), mel bands, MFCCs; the last child shows the figure.
     """
-    from course_lib.plots import plot_mfcc_settings
 
     def draw(window_ms, hop_ms, n_mels, n_mfcc):
         return plot_mfcc_settings(utterance.waveform, utterance.sample_rate, window_ms, hop_ms,
@@ -84,7 +87,6 @@ def self_loop_explorer(aligner, utterance: Utterance, real_phone_frames) -> widg
     :class:`course_lib.aligner.PhoneAligner`) finds in ``utterance`` with that self-loop.
     Children: the self-loop slider, then the output.
     """
-    from course_lib.plots import plot_self_loop_effect
 
     def draw(self_loop):
         decoded = aligner.decode_phone_loop(utterance.waveform, self_loop, utterance.sample_rate)
@@ -100,6 +102,54 @@ def self_loop_explorer(aligner, utterance: Utterance, real_phone_frames) -> widg
     )
 
 
+# --- notebook 03: CTC ---
+
+
+
+def ctc_explorer(utterances: list[Utterance], log_probs: list, label_names,
+                 aligned_paths: list | None = None) -> widgets.interactive:
+    """A slider over utterances showing :func:`course_lib.plots.plot_ctc_posteriors` for each
+    (notebook 03). ``log_probs`` (and ``aligned_paths`` if given) are precomputed, one per
+    utterance, so the figure redraws at once. Children: utterance index, then the output."""
+    if len(log_probs) != len(utterances):
+        raise ValueError(f"log_probs must hold one array per utterance: got {len(log_probs)} "
+                         f"for {len(utterances)} utterances")
+
+    def draw(index):
+        path = None if aligned_paths is None else aligned_paths[index]
+        return plot_ctc_posteriors(utterances[index], log_probs[index], label_names,
+                                   aligned_path=path)
+
+    return widgets.interactive(
+        draw, {"auto_display": True},
+        index=widgets.IntSlider(value=0, min=0, max=len(utterances) - 1,
+                                description="utterance", continuous_update=False),
+    )
+
+
+# --- notebook 04: three alignment mechanisms ---
+
+
+
+def alignment_explorer(utterances: list[Utterance], hmm_phone_of_frame: list,
+                       ctc_spike_frames: list, attention_weights: list) -> widgets.interactive:
+    """A slider over utterances showing :func:`course_lib.plots.plot_three_alignments`, from
+    alignments precomputed per utterance (notebook 04). Children: utterance index, output."""
+    if not len(utterances) == len(hmm_phone_of_frame) == len(ctc_spike_frames) == len(
+            attention_weights):
+        raise ValueError("give one HMM path, CTC spike list and attention matrix per utterance")
+
+    def draw(index):
+        return plot_three_alignments(utterances[index], hmm_phone_of_frame[index],
+                                     ctc_spike_frames[index], attention_weights[index])
+
+    return widgets.interactive(
+        draw, {"auto_display": True},
+        index=widgets.IntSlider(value=0, min=0, max=len(utterances) - 1,
+                                description="utterance", continuous_update=False),
+    )
+
+
 # --- notebook 05: discrete tokens ---
 
 def unit_explorer(phones, units_by_k: dict[int, np.ndarray], frames_per_second: float
@@ -110,8 +160,6 @@ def unit_explorer(phones, units_by_k: dict[int, np.ndarray], frames_per_second: 
     :func:`course_lib.plots.plot_unit_rows` with the units before and after run-length
     de-duplication counted in the title. Children: the k slider, then the output.
     """
-    from course_lib.plots import plot_unit_rows  # imported here: the shared block stays untouched
-    from course_lib.quantize import deduplicate
 
     def draw(k):
         units = units_by_k[k]
@@ -135,7 +183,6 @@ def codec_level_explorer(original: np.ndarray, decoded_by_levels: dict[int, np.n
     Shows :func:`course_lib.plots.plot_level_spectrograms` of the original and the decoding
     with the chosen number of levels. Children: the levels slider, then the output.
     """
-    from course_lib.plots import plot_level_spectrograms
 
     def draw(n_levels):
         return plot_level_spectrograms(
@@ -156,7 +203,6 @@ def snap_explorer(points: np.ndarray, codebooks_by_size: dict[int, np.ndarray],
                   projection: np.ndarray) -> widgets.interactive:
     """A slider over codebook sizes for :func:`course_lib.plots.plot_snap_vs_project`
     (notebook 07). Children: the codebook-size slider, then the output."""
-    from course_lib.plots import plot_snap_vs_project
 
     def draw(codebook_size):
         return plot_snap_vs_project(points, codebooks_by_size[codebook_size], projection)

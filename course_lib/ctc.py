@@ -1,0 +1,397 @@
+"""Connectionist Temporal Classification (CTC) from scratch, in log space.
+
+A CTC model emits, for every frame t, a distribution over the labels plus one extra symbol, the
+*blank*. A *path* picks one symbol per frame; :func:`collapse` turns a path into a label
+sequence by merging repeats and then deleting blanks (``- k k - æ æ t -`` -> ``k æ t``). The
+probability of a label sequence is the sum over every path that collapses to it, computed
+by a forward recursion over the 2L+1 states of the extended label sequence
+``- y1 - y2 - ... - yL -`` in O(T L) time.
+
+This module holds the tested versions of what notebook 03 derives: the collapse, the forward
+and backward recursions, the loss and its gradient, the best-path (Viterbi) alignment, greedy
+and prefix beam search decoding, and CTC-guided compression (merging encoder frames by the
+segments of a CTC model's best path; used again by the adapters of notebook 08).
+
+Shapes are time-major: ``log_probs`` is (n_frames, n_labels) of per-frame log-probabilities
+(each row a log-softmax), ``target`` is (L,) of label indices that never contain the blank.
+
+Explained in notebook 03.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+BLANK = 0
+MERGE_MODES = ("average", "last", "confidence")
+
+
+def collapse(path, blank: int = BLANK) -> list[int]:
+    """The label sequence a CTC path stands for: merge runs of a symbol, then drop blanks.
+
+    ``collapse([0, 3, 3, 0, 5, 5, 5, 0, 5]) == [3, 5, 5]``: the blank between the two runs
+    of 5 keeps them apart. Collapsing twice changes nothing.
+    """
+    path = [int(symbol) for symbol in path]
+    return [s for i, s in enumerate(path) if s != blank and (i == 0 or s != path[i - 1])]
+
+
+def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
+    """The 2L+1 states of the CTC lattice: a blank before, between and after the labels.
+
+    ``extend_with_blanks([3, 5, 5]) == [0, 3, 0, 5, 0, 5, 0]``. Even states are blanks, state
+    2i+1 is label i.
+    """
+    target = np.asarray(target, dtype=np.int64)
+    extended = np.full(2 * len(target) + 1, blank, dtype=np.int64)
+    extended[1::2] = target
+    return extended
+
+
+def min_frames(target) -> int:
+    """The fewest frames a path for ``target`` needs: one per label, plus one blank between
+    each pair of equal neighbours (``k æ t`` needs 3 frames, ``l l`` needs 3)."""
+    target = np.asarray(target)
+    return int(len(target) + np.sum(target[1:] == target[:-1]))
+
+
+def ctc_forward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray:
+    """Forward variables of the CTC lattice, in log space.
+
+    ``log_alpha[t, s]`` is the log of the total probability of all path prefixes of frames
+    0..t that end in state s of :func:`extend_with_blanks` and collapse to the labels so far.
+    A state is reached from itself, from the state before, or -- when s is a label that
+    differs from the label two states back -- by skipping the blank in between.
+
+    Args:
+        log_probs: (n_frames, n_labels) per-frame log-probabilities.
+        target: (L,) label indices, none of them ``blank``.
+
+    Returns:
+        log_alpha, shape (n_frames, 2L+1); entries of unreachable states are -inf (never NaN).
+    """
+    log_probs, target = _check(log_probs, target, blank)
+    emissions = log_probs[:, extend_with_blanks(target, blank)]  # (T, S)
+    can_skip = _skip_mask(target, blank)
+    n_frames, n_states = emissions.shape
+    # two -inf columns in front, so that "the state before" and "two states back" are slices
+    padded = np.full((n_frames, n_states + 2), -np.inf)
+    padded[0, 2:4] = emissions[0, :2]
+    for t in range(1, n_frames):
+        previous, current = padded[t - 1], padded[t, 2:]
+        np.logaddexp(previous[2:], previous[1:-1], out=current)  # stay, or advance by one
+        np.logaddexp(current, previous[:-2], out=current, where=can_skip)  # skip a blank
+        current += emissions[t]
+    return padded[:, 2:]
+
+
+def ctc_backward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray:
+    """Backward variables of the CTC lattice, in log space.
+
+    ``log_beta[t, s]`` is the log of the total probability of the frames t+1..T-1 given that
+    frame t is in state s (the emission at frame t itself is *not* included, so that
+    ``log_alpha + log_beta`` is the log-probability of all complete paths through (t, s)).
+
+    Returns:
+        log_beta, shape (n_frames, 2L+1).
+    """
+    log_probs, target = _check(log_probs, target, blank)
+    emissions = log_probs[:, extend_with_blanks(target, blank)]
+    # a transition s -> s+2 is allowed exactly when s+2 may skip back to s
+    can_skip_ahead = np.zeros(emissions.shape[1], dtype=bool)
+    can_skip_ahead[:-2] = _skip_mask(target, blank)[2:]
+    n_frames, n_states = emissions.shape
+    padded = np.full((n_frames, n_states + 2), -np.inf)  # two -inf columns at the end
+    padded[-1, max(n_states - 2, 0):n_states] = 0.0  # both final states (one if target empty)
+    following = np.full(n_states + 2, -np.inf)
+    for t in range(n_frames - 2, -1, -1):
+        np.add(padded[t + 1, :n_states], emissions[t + 1], out=following[:n_states])
+        current = padded[t, :n_states]
+        np.logaddexp(following[:-2], following[1:-1], out=current)
+        np.logaddexp(current, following[2:], out=current, where=can_skip_ahead)
+    return padded[:, :n_states]
+
+
+def ctc_log_likelihood(log_probs: np.ndarray, target, blank: int = BLANK) -> float:
+    """log P(target | input): the log of the summed probability of every path that collapses
+    to ``target``, read off the last frame of the forward variables.
+
+    A target that cannot fit in the frames (see :func:`min_frames`) has no path: the result
+    is -inf and a ``RuntimeWarning`` says why.
+    """
+    log_alpha = ctc_forward(log_probs, target, blank)
+    log_likelihood = float(_final_total(log_alpha))
+    if log_likelihood == -np.inf:
+        _warn_if_too_short(len(log_alpha), target)
+    return log_likelihood
+
+
+def ctc_loss(log_probs: np.ndarray, target, blank: int = BLANK) -> float:
+    """The CTC loss of one utterance: -log P(target | input). Equals
+    ``torch.nn.functional.ctc_loss(..., reduction="sum")`` for a batch of one."""
+    return -ctc_log_likelihood(log_probs, target, blank)
+
+
+def ctc_state_posteriors(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray:
+    """P(frame t is in lattice state s | input, target), shape (n_frames, 2L+1).
+
+    Each row sums to 1: at every frame the paths that collapse to ``target`` are somewhere in
+    the lattice. Raises ``ValueError`` if the target cannot fit in the frames.
+    """
+    log_alpha = ctc_forward(log_probs, target, blank)
+    log_beta = ctc_backward(log_probs, target, blank)
+    log_likelihood = _final_total(log_alpha)
+    if log_likelihood == -np.inf:
+        raise ValueError(_too_short_message(len(log_alpha), target))
+    return np.exp(log_alpha + log_beta - log_likelihood)
+
+
+def ctc_gradient(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray:
+    """Gradient of :func:`ctc_loss` with respect to ``log_probs``, shape (n_frames, n_labels).
+
+    d loss / d log_probs[t, c] = -(expected number of paths' visits to symbol c at frame t):
+    minus the state posteriors of :func:`ctc_state_posteriors` summed over the states that
+    carry symbol c. (PyTorch's ``ctc_loss`` returns ``exp(log_probs)`` plus this, which is the
+    gradient with respect to the logits of a log-softmax; both give the same gradient once
+    propagated through the log-softmax.)
+    """
+    log_probs = np.asarray(log_probs, dtype=np.float64)
+    posteriors = ctc_state_posteriors(log_probs, target, blank)
+    gradient = np.zeros_like(log_probs)
+    np.add.at(gradient.T, extend_with_blanks(target, blank), -posteriors.T)
+    return gradient
+
+
+def best_path(log_probs: np.ndarray, target, blank: int = BLANK) -> tuple[np.ndarray, float]:
+    """The single most probable path that collapses to ``target`` (Viterbi on the lattice).
+
+    The forced alignment of notebook 03: the same recursion as :func:`ctc_forward` with max
+    in place of log-sum-exp, followed by a trace back from the better of the two final states.
+
+    Returns:
+        (path, log_score): path is (n_frames,) of symbols per frame (blanks included) with
+        ``collapse(path) == target``; log_score is the sum of their log-probabilities, never
+        more than :func:`ctc_log_likelihood`.
+
+    Raises:
+        ValueError: if the target cannot fit in the frames.
+    """
+    log_probs, target = _check(log_probs, target, blank)
+    if min_frames(target) > len(log_probs):
+        raise ValueError(_too_short_message(len(log_probs), target))
+    extended = extend_with_blanks(target, blank)
+    emissions = log_probs[:, extended]
+    can_skip = _skip_mask(target, blank)
+    n_frames, n_states = emissions.shape
+    score = np.full(n_states, -np.inf)
+    score[:2] = emissions[0, :2]
+    came_from = np.zeros((n_frames, n_states), dtype=np.int64)  # steps back: 0, 1 or 2
+    for t in range(1, n_frames):
+        candidates = np.stack([score, _shift(score, 1), _shift(score, 2, can_skip)])
+        came_from[t] = np.argmax(candidates, axis=0)
+        score = candidates[came_from[t], np.arange(n_states)] + emissions[t]
+    state = n_states - 1 if n_states == 1 or score[-1] >= score[-2] else n_states - 2
+    log_score = float(score[state])
+    states = np.empty(n_frames, dtype=np.int64)
+    for t in range(n_frames - 1, -1, -1):
+        states[t] = state
+        state -= came_from[t, state]
+    return extended[states], log_score
+
+
+def greedy_decode(log_probs: np.ndarray, blank: int = BLANK) -> list[int]:
+    """Best-path decoding: the most probable symbol at every frame, collapsed."""
+    log_probs = _check_log_probs(log_probs)
+    return collapse(np.argmax(log_probs, axis=1), blank)
+
+
+def prefix_beam_search(
+    log_probs: np.ndarray, beam_width: int = 8, blank: int = BLANK
+) -> list[tuple[list[int], float]]:
+    """Prefix beam search: keep the ``beam_width`` most probable label *prefixes*, each with
+    the total probability of its paths ending in a blank and ending in its last label.
+
+    Unlike greedy decoding this sums over paths: a labeling spread over many
+    medium-probability paths can beat the single best path. At each frame only the
+    ``beam_width`` most probable symbols are tried. With a beam at least as wide as the number
+    of symbols and of possible prefixes, nothing is pruned: the scores are the exact CTC
+    log-likelihoods of their labelings and the first is the most probable labeling.
+
+    Returns:
+        The final beam, best first: a list of (labels, log_probability) pairs.
+    """
+    log_probs = _check_log_probs(log_probs)
+    if not (isinstance(beam_width, int) and beam_width >= 1):
+        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
+    # prefix (tuple) -> [log P(paths ending in blank), log P(paths ending in its last label)]
+    beam = {(): (0.0, -math.inf)}
+    n_tried = min(beam_width, log_probs.shape[1])
+    for frame in log_probs:
+        tried = np.argsort(frame)[::-1][:n_tried]
+        grown: dict[tuple, list[float]] = {}
+
+        def add(prefix, ends_in_blank, log_p):
+            entry = grown.setdefault(prefix, [-math.inf, -math.inf])
+            slot = 0 if ends_in_blank else 1
+            entry[slot] = np.logaddexp(entry[slot], log_p)
+
+        for prefix, (log_blank, log_label) in beam.items():
+            log_total = np.logaddexp(log_blank, log_label)
+            for symbol in tried:
+                log_p = float(frame[symbol])
+                if symbol == blank:
+                    add(prefix, True, log_total + log_p)
+                elif prefix and symbol == prefix[-1]:
+                    add(prefix, False, log_label + log_p)              # a repeat: same prefix
+                    add(prefix + (int(symbol),), False, log_blank + log_p)  # after a blank: new
+                else:
+                    add(prefix + (int(symbol),), False, log_total + log_p)
+        possible = [item for item in grown.items() if np.logaddexp(*item[1]) > -math.inf]
+        ranked = sorted(possible, key=lambda item: -np.logaddexp(*item[1]))
+        beam = {prefix: tuple(scores) for prefix, scores in ranked[:beam_width]}
+    return [(list(prefix), float(np.logaddexp(*scores))) for prefix, scores in beam.items()]
+
+
+def ctc_segments(log_probs: np.ndarray, blank: int = BLANK) -> list[tuple[int, int, int]]:
+    """Runs of the same symbol along the best (greedy) path: (symbol, start, end) with
+    ``end`` exclusive, blank runs included, covering every frame once."""
+    path = np.argmax(_check_log_probs(log_probs), axis=1)
+    boundaries = np.flatnonzero(np.diff(path)) + 1
+    starts = np.concatenate([[0], boundaries])
+    ends = np.concatenate([boundaries, [len(path)]])
+    return [(int(path[s]), int(s), int(e)) for s, e in zip(starts, ends)]
+
+
+def merge_by_ctc_segments(
+    hidden: np.ndarray,
+    log_probs: np.ndarray,
+    mode: str = "average",
+    drop_blanks: bool = False,
+    blank: int = BLANK,
+) -> tuple[np.ndarray, np.ndarray]:
+    """CTC-guided compression: one vector per run of the CTC model's best path.
+
+    Consecutive frames on which the greedy path shows the same symbol are merged into one
+    vector, so a phone lasting 6 frames and a pause lasting 40 both become one token.
+
+    Args:
+        hidden: (n_frames, hidden_dim) encoder states.
+        log_probs: (n_frames, n_labels) the CTC model's log-probabilities for those frames.
+        mode: how a run becomes a vector: ``"average"`` (mean of its frames), ``"last"`` (its
+            final frame), ``"confidence"`` (mean weighted by each frame's probability of the
+            run's symbol).
+        drop_blanks: drop the runs of blank (keeping only label runs) instead of merging each
+            of them into a token of its own.
+
+    Returns:
+        (merged, symbols): merged is (n_segments, hidden_dim), symbols (n_segments,) the
+        symbol of each run.
+    """
+    hidden = np.asarray(hidden)
+    if hidden.ndim != 2:
+        raise ValueError(f"hidden must have shape (n_frames, hidden_dim), got {hidden.shape}")
+    log_probs = _check_log_probs(log_probs)
+    if len(hidden) != len(log_probs):
+        raise ValueError(f"hidden and log_probs must have the same number of frames, got "
+                         f"{len(hidden)} and {len(log_probs)}")
+    if mode not in MERGE_MODES:
+        raise ValueError(f"mode must be one of {MERGE_MODES}, got {mode!r}")
+    merged, symbols = [], []
+    for symbol, start, end in ctc_segments(log_probs, blank):
+        if drop_blanks and symbol == blank:
+            continue
+        frames = hidden[start:end]
+        if mode == "average":
+            merged.append(frames.mean(axis=0))
+        elif mode == "last":
+            merged.append(frames[-1])
+        else:
+            weights = np.exp(log_probs[start:end, symbol])
+            merged.append(weights @ frames / weights.sum())
+        symbols.append(symbol)
+    merged_array = np.array(merged, dtype=hidden.dtype).reshape(len(merged), hidden.shape[1])
+    return merged_array, np.array(symbols, dtype=np.int64)
+
+
+# --- helpers ---
+
+def _final_total(log_alpha: np.ndarray) -> float:
+    """A complete path ends in the last label or the blank after it (the only state of an
+    empty target)."""
+    return np.logaddexp.reduce(log_alpha[-1, -2:])
+
+
+def _shift(values: np.ndarray, by: int, allowed: np.ndarray | None = None) -> np.ndarray:
+    """values moved ``by`` places to the right (left if negative), -inf shifted in; entries
+    where ``allowed`` is False are -inf too."""
+    shifted = np.full_like(values, -np.inf)
+    if by > 0:
+        shifted[by:] = values[:-by]
+    else:
+        shifted[:by] = values[-by:]
+    if allowed is not None:
+        shifted[~allowed] = -np.inf
+    return shifted
+
+
+def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """Elementwise log(exp(a) + exp(b) + exp(c)), exact -inf where all three are -inf."""
+    top = np.maximum(np.maximum(a, b), c)
+    safe_top = np.where(np.isneginf(top), 0.0, top)
+    with np.errstate(divide="ignore"):
+        return safe_top + np.log(np.exp(a - safe_top) + np.exp(b - safe_top)
+                                 + np.exp(c - safe_top))
+
+
+def _skip_mask(target: np.ndarray, blank: int) -> np.ndarray:
+    """For each lattice state s: may a path jump to s from s-2? Only for a label that differs
+    from the label before it (jumping over the blank between equal labels would merge them)."""
+    extended = extend_with_blanks(target, blank)
+    mask = np.zeros(len(extended), dtype=bool)
+    mask[2:] = (extended[2:] != blank) & (extended[2:] != extended[:-2])
+    return mask
+
+
+def _too_short_message(n_frames: int, target) -> str:
+    target = np.asarray(target)
+    n_repeats = int(np.sum(target[1:] == target[:-1]))
+    return (f"no CTC path: the target of {len(target)} labels ({n_repeats} repeated neighbours,"
+            f" each needing a blank between them) needs at least {min_frames(target)} frames,"
+            f" but log_probs has only {n_frames}")
+
+
+def _warn_if_too_short(n_frames: int, target) -> None:
+    if min_frames(target) > n_frames:
+        warnings.warn(_too_short_message(n_frames, target) + "; log-likelihood is -inf",
+                      RuntimeWarning, stacklevel=3)
+
+
+def _check_log_probs(log_probs) -> np.ndarray:
+    log_probs = np.asarray(log_probs)
+    if log_probs.ndim != 2 or log_probs.shape[0] == 0 or log_probs.shape[1] < 2:
+        raise ValueError("log_probs must have shape (n_frames >= 1, n_labels >= 2), "
+                         f"got {log_probs.shape}")
+    if not np.issubdtype(log_probs.dtype, np.floating):
+        raise ValueError(f"log_probs must hold floats, got dtype {log_probs.dtype}")
+    log_probs = log_probs.astype(np.float64)
+    if np.isnan(log_probs).any() or (log_probs > 1e-6).any():
+        raise ValueError("log_probs must hold log-probabilities (<= 0, no NaN)")
+    if not np.allclose(np.logaddexp.reduce(log_probs, axis=1), 0.0, atol=1e-4):
+        raise ValueError("each row of log_probs must be a log-softmax (probabilities sum to 1)")
+    return log_probs
+
+
+def _check(log_probs, target, blank: int) -> tuple[np.ndarray, np.ndarray]:
+    log_probs = _check_log_probs(log_probs)
+    target = np.asarray(target)
+    if target.ndim != 1 or (target.size and not np.issubdtype(target.dtype, np.integer)):
+        raise ValueError(f"target must be a 1-D sequence of label indices, got {target!r}")
+    target = target.astype(np.int64)
+    if ((target < 0) | (target >= log_probs.shape[1])).any():
+        raise ValueError(f"target indices must lie in [0, {log_probs.shape[1]}), got {target}")
+    if (target == blank).any():
+        raise ValueError(f"target must not contain the blank (index {blank})")
+    return log_probs, target

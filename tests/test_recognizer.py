@@ -1,0 +1,153 @@
+"""The shipped CTC phone recognizer: its API, determinism and quality on unseen utterances.
+
+Nothing here trains for long: the tests load the weights in data/ and check them.
+"""
+
+import numpy as np
+import pytest
+import torch
+import torchaudio
+from hypothesis import given
+from hypothesis import strategies as st
+from matplotlib.figure import Figure
+
+from course_lib import ctc
+from course_lib.data import build_corpus
+from course_lib.plots import plot_ctc_posteriors
+from course_lib.recognizer import (FRAMES_PER_SECOND, LABELS, PHONES, WEIGHTS_PATH,
+                                   PhoneRecognizer, edit_distance, indices_to_phones,
+                                   load_recognizer, log_mel_features, phone_error_rate,
+                                   phones_to_indices, train)
+from course_lib.widgets import ctc_explorer
+
+
+@pytest.fixture(scope="module")
+def recognizer():
+    torch.set_num_threads(1)
+    return load_recognizer()
+
+
+@pytest.fixture(scope="module")
+def test_utterances():
+    return build_corpus().test[:12]
+
+
+def test_weights_are_small_and_the_labels_put_the_blank_first():
+    assert WEIGHTS_PATH.stat().st_size < 2_000_000
+    assert LABELS[0] == "-" and LABELS[1:] == PHONES and len(set(LABELS)) == len(LABELS) == 52
+
+
+def test_every_phone_of_the_default_corpus_is_in_the_phone_set():
+    labels = {p.label for u in build_corpus().utterances for p in u.phones}
+    assert labels == set(PHONES)
+
+
+def test_label_round_trip_and_errors():
+    assert indices_to_phones(phones_to_indices(list(PHONES))) == list(PHONES)
+    assert phones_to_indices(["sil", "k"]) == [1, LABELS.index("k")]
+    with pytest.raises(ValueError, match="not in the recognizer's phone set"):
+        phones_to_indices(["k", "q"])
+    with pytest.raises(ValueError, match="not in the recognizer's phone set"):
+        phones_to_indices(["-"])
+    with pytest.raises(ValueError, match="must lie in"):
+        indices_to_phones([52])
+
+
+def test_encode_gives_50_frames_per_second_and_is_deterministic(recognizer, test_utterances):
+    utterance = test_utterances[0]
+    hidden, log_probs = recognizer.encode(utterance.waveform)
+    assert recognizer.hidden_dim == 192 and hidden.shape == (len(log_probs), 192)
+    assert log_probs.shape[1] == len(LABELS)
+    assert abs(len(log_probs) - FRAMES_PER_SECOND * utterance.duration) <= 1
+    assert np.allclose(np.exp(log_probs).sum(axis=1), 1, atol=1e-4)
+    again_hidden, again_log_probs = recognizer.encode(utterance.waveform)
+    assert np.array_equal(hidden, again_hidden) and np.array_equal(log_probs, again_log_probs)
+
+
+def test_batched_forward_equals_one_at_a_time(recognizer, test_utterances):
+    """Padding must not leak into the bidirectional GRU."""
+    features = [log_mel_features(u.waveform) for u in test_utterances[:3]]
+    lengths = torch.tensor([len(f) for f in features])
+    padded = torch.nn.utils.rnn.pad_sequence(features, batch_first=True)
+    with torch.no_grad():
+        _, batch_log_probs, frame_lengths = recognizer(padded, lengths)
+    for i, u in enumerate(test_utterances[:3]):
+        _, single = recognizer.encode(u.waveform)
+        assert frame_lengths[i] == len(single)
+        assert np.allclose(batch_log_probs[i, :len(single)].numpy(), single, atol=1e-5)
+
+
+def test_phone_error_rate_is_low_on_unseen_utterances(recognizer, test_utterances):
+    assert phone_error_rate(recognizer, test_utterances) < 0.05
+
+
+def test_forced_alignment_puts_most_spikes_near_their_phones(recognizer, test_utterances):
+    near = []
+    for utterance in test_utterances:
+        _, log_probs = recognizer.encode(utterance.waveform)
+        path, _ = ctc.best_path(log_probs, phones_to_indices(utterance.phone_labels))
+        spikes = [t for t in range(len(path)) if path[t] and (t == 0 or path[t] != path[t - 1])]
+        for frame, phone in zip(spikes, utterance.phones, strict=True):
+            length = phone.end - phone.start
+            near.append(phone.start - length <= frame / FRAMES_PER_SECOND <= phone.end + length)
+    assert np.mean(near) > 0.9
+
+
+@given(st.lists(st.integers(0, 3), max_size=8), st.lists(st.integers(0, 3), max_size=8))
+def test_edit_distance_matches_torchaudio(reference, hypothesis):
+    assert edit_distance(reference, hypothesis) == torchaudio.functional.edit_distance(
+        reference, hypothesis)
+
+
+def test_log_mel_features_shape_and_errors():
+    features = log_mel_features(np.random.default_rng(0).normal(size=16_000).astype(np.float32))
+    assert features.shape == (101, 40)
+    assert torch.allclose(features.mean(0), torch.zeros(40), atol=1e-4)
+    with pytest.raises(ValueError, match="at least 400 samples"):
+        log_mel_features(np.zeros(100))
+    with pytest.raises(ValueError, match="1-D"):
+        log_mel_features(np.zeros((2, 16_000)))
+
+
+def test_load_recognizer_refuses_missing_weights(tmp_path):
+    with pytest.raises(ValueError, match="python -m course_lib.recognizer"):
+        load_recognizer(tmp_path / "missing.pt")
+
+
+def test_training_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
+    """One short epoch on a tiny corpus: the script's plumbing, not its quality."""
+    monkeypatch.setattr("course_lib.recognizer.TRAINING_CORPUS", dict(n_utterances=12, seed=5))
+    model = train(epochs=1, batch_size=4, out=tmp_path / "tiny.pt")
+    assert isinstance(model, PhoneRecognizer) and not model.training
+    assert (tmp_path / "tiny.pt").stat().st_size < 2_000_000
+
+
+def test_posterior_plot_and_explorer(recognizer, test_utterances):
+    log_probs = [recognizer.encode(u.waveform)[1] for u in test_utterances[:2]]
+    path, _ = ctc.best_path(log_probs[0], phones_to_indices(test_utterances[0].phone_labels))
+    figure = plot_ctc_posteriors(test_utterances[0], log_probs[0], LABELS, aligned_path=path)
+    assert isinstance(figure, Figure) and len(figure.axes) == 4
+    texts = [t.get_text() for t in figure.axes[1].texts]
+    assert set(texts) <= set(PHONES) and len(texts) >= len(test_utterances[0].phones) // 2
+    explorer = ctc_explorer(test_utterances[:2], log_probs, LABELS)
+    explorer.children[0].value = 1
+    assert test_utterances[1].text in explorer.result.get_suptitle()
+    with pytest.raises(ValueError, match="one array per utterance"):
+        ctc_explorer(test_utterances[:2], log_probs[:1], LABELS)
+
+
+def test_three_alignments_plot_and_explorer(test_utterances):
+    from course_lib.plots import plot_three_alignments
+    from course_lib.widgets import alignment_explorer
+
+    utterances = test_utterances[:2]
+    hmm_paths = [np.repeat(np.arange(len(u.phones)), 3) for u in utterances]
+    spikes = [np.arange(len(u.phones)) * 2 for u in utterances]
+    weights = [np.full((len(u.phones), 40), 1 / 40) for u in utterances]
+    figure = plot_three_alignments(utterances[0], hmm_paths[0], spikes[0], weights[0])
+    assert isinstance(figure, Figure) and len(figure.axes) == 4
+    explorer = alignment_explorer(utterances, hmm_paths, spikes, weights)
+    explorer.children[0].value = 1
+    assert utterances[1].text in explorer.result.get_suptitle()
+    with pytest.raises(ValueError, match="one HMM path"):
+        alignment_explorer(utterances, hmm_paths[:1], spikes, weights)
