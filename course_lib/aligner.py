@@ -33,15 +33,14 @@ from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from course_lib import hmm
-from course_lib.data import build_corpus
+from course_lib.data import WEIGHTS_DIR, build_corpus
 from course_lib.features import (DEFAULT_HOP_MS, DEFAULT_SAMPLE_RATE, DEFAULT_WINDOW_MS,
                                  add_deltas, mfcc)
 from course_lib.synth import Phone, Utterance
 
 STATES_PER_PHONE = 3
 VARIANCE_FLOOR = 1e-2  # features have unit variance per utterance; no state may be sharper
-# shipped with the repository (not under COURSE_DATA_DIR, which only moves the caches)
-ALIGNER_PATH = Path(__file__).resolve().parent.parent / "data" / "phone_aligner.npz"
+ALIGNER_PATH = WEIGHTS_DIR / "phone_aligner.npz"
 
 
 def aligner_features(waveform: np.ndarray, sample_rate: int = DEFAULT_SAMPLE_RATE) -> np.ndarray:
@@ -294,7 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-utterances", type=int, default=400, help="corpus size")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed")
     parser.add_argument("--iterations", type=int, default=8, help="Viterbi training rounds")
-    parser.add_argument("--output", type=Path, default=ALIGNER_PATH, help="where to save")
+    parser.add_argument("--out", type=Path, default=ALIGNER_PATH, help="where to save")
     args = parser.parse_args(argv)
     corpus = build_corpus(args.n_utterances, seed=args.seed)
     aligner = train_phone_aligner(corpus.train, args.iterations)
@@ -305,8 +304,8 @@ def main(argv: list[str] | None = None) -> None:
           f"training; {quality['n_boundaries']} boundaries, mean error "
           f"{quality['mean_ms']:.1f} ms, median {quality['median_ms']:.1f} ms, "
           f"{100 * quality['within_20ms']:.1f}% within 20 ms")
-    aligner.save(args.output)
-    print(f"saved {args.output} ({args.output.stat().st_size / 1024:.0f} KB)")
+    aligner.save(args.out)
+    print(f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")
 
 
 if __name__ == "__main__":

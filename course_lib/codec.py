@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from course_lib.data import DATA_DIR, build_corpus
+from course_lib.data import WEIGHTS_DIR, build_corpus
 from course_lib.quantize import (
     ResidualVectorQuantizer,
     kmeans,
@@ -205,7 +205,7 @@ def frame_centres(n_frames: int) -> np.ndarray:
 
 def weights_path(distill: str | None = None) -> Path:
     """Where the shipped weights live: ``data/codec.pt`` or ``data/codec_distill_phones.pt``."""
-    return DATA_DIR / ("codec.pt" if distill is None else f"codec_distill_{distill}.pt")
+    return WEIGHTS_DIR / ("codec.pt" if distill is None else f"codec_distill_{distill}.pt")
 
 
 def load_codec(distill: str | None = None) -> TinyCodec:

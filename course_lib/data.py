@@ -23,7 +23,9 @@ from tqdm.auto import tqdm
 
 from course_lib.synth import Phone, Utterance, _resample, synthesize
 
-DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", Path(__file__).resolve().parent.parent / "data"))
+# Trained weights ship with the repository in data/; COURSE_DATA_DIR moves only the corpus caches.
+WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(os.environ.get("COURSE_DATA_DIR", WEIGHTS_DIR))
 CACHE_DIR = DATA_DIR / "cache"
 _CORPUS_FORMAT = 1  # bump when the builder's output changes, so old caches are not reused
 

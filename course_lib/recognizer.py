@@ -28,15 +28,14 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib.ctc import BLANK, greedy_decode
-from course_lib.data import build_corpus
+from course_lib.data import WEIGHTS_DIR, build_corpus
 from course_lib.synth import SILENCE, Utterance
 
 SAMPLE_RATE = 16_000
 N_MELS = 40
 MEL_HOP = 160                  # 10 ms at 16 kHz: 100 log-mel frames per second
 FRAMES_PER_SECOND = 50         # after the stride-2 convolution
-# shipped with the repository (not under COURSE_DATA_DIR, which only moves the caches)
-WEIGHTS_PATH = Path(__file__).resolve().parent.parent / "data" / "ctc_recognizer.pt"
+WEIGHTS_PATH = WEIGHTS_DIR / "ctc_recognizer.pt"
 TRAINING_CORPUS = dict(n_utterances=1500, seed=1)  # the default corpus (400, seed 0) stays unseen
 
 # eSpeak NG's phones as the corpus uses them: rhotic vowels and diphthongs are single phones

@@ -113,7 +113,7 @@ def test_bad_input_raises_a_clear_value_error(corpus, small_aligner, tmp_path):
 
 def test_command_line_trains_and_saves(tmp_path, capsys):
     output = tmp_path / "aligner.npz"
-    aligner_module.main(["--n-utterances", "40", "--iterations", "2", "--output", str(output)])
+    aligner_module.main(["--n-utterances", "40", "--iterations", "2", "--out", str(output)])
     printed = capsys.readouterr().out
     assert "within 20 ms" in printed and output.exists()
 

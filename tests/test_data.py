@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile
@@ -101,3 +106,16 @@ def test_committed_data_stays_small():
     committed = [p for p in data.DATA_DIR.rglob("*")
                  if p.is_file() and data.CACHE_DIR not in p.parents]
     assert sum(p.stat().st_size for p in committed) < 20 * 2**20
+
+
+def test_course_data_dir_moves_the_caches_but_not_the_shipped_weights(tmp_path):
+    script = ("from course_lib import aligner, codec, data, recognizer; "
+              "print(data.CACHE_DIR, aligner.ALIGNER_PATH, codec.weights_path(), "
+              "recognizer.WEIGHTS_PATH, sep='\\n')")
+    env = {**os.environ, "COURSE_DATA_DIR": str(tmp_path)}
+    output = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                            text=True, check=True).stdout.split()
+    cache, *weights = map(Path, output)
+    assert cache == tmp_path / "cache"
+    for path in weights:
+        assert path.parent == data.WEIGHTS_DIR and path.is_file(), path
