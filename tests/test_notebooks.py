@@ -9,6 +9,7 @@ import json
 import re
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -73,15 +74,23 @@ def test_nbgrader_metadata_is_consistent(path):
 
 
 def test_student_version_fails_every_graded_test(tmp_path):
-    """`make student` strips solutions and hidden tests; nbgrader confirms no test passes."""
+    """`make student` strips solutions and hidden tests; nbgrader confirms no test passes.
+
+    Validation executes each student notebook, so two run at a time (one per core).
+    """
     subprocess.run(["make", "student", f"STUDENT_DIR={tmp_path}"], cwd=ROOT, check=True,
                    capture_output=True)
     for path in NOTEBOOKS:
-        student = tmp_path / path.name
-        text = student.read_text()
+        text = (tmp_path / path.name).read_text()
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
         assert "raise NotImplementedError()" in text
-        result = subprocess.run([BIN / "nbgrader", "validate", "--invert", student.name],
-                                cwd=tmp_path, capture_output=True, text=True, timeout=600)
+
+    def validate(path):
+        return subprocess.run([BIN / "nbgrader", "validate", "--invert", path.name],
+                              cwd=tmp_path, capture_output=True, text=True, timeout=600)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(zip(NOTEBOOKS, pool.map(validate, NOTEBOOKS)))
+    for path, result in results.items():
         assert "Success! The notebook does not pass any tests." in result.stdout, \
-            result.stdout + result.stderr
+            f"{path.name}:\n{result.stdout}{result.stderr}"
