@@ -28,7 +28,7 @@ def recognizer():
 
 
 @pytest.fixture(scope="module")
-def test_utterances():
+def held_out_utterances():
     return build_corpus().test[:12]
 
 
@@ -53,8 +53,8 @@ def test_label_round_trip_and_errors():
         indices_to_phones([52])
 
 
-def test_encode_gives_50_frames_per_second_and_is_deterministic(recognizer, test_utterances):
-    utterance = test_utterances[0]
+def test_encode_gives_50_frames_per_second_and_is_deterministic(recognizer, held_out_utterances):
+    utterance = held_out_utterances[0]
     hidden, log_probs = recognizer.encode(utterance.waveform)
     assert recognizer.hidden_dim == 192 and hidden.shape == (len(log_probs), 192)
     assert log_probs.shape[1] == len(LABELS)
@@ -64,26 +64,26 @@ def test_encode_gives_50_frames_per_second_and_is_deterministic(recognizer, test
     assert np.array_equal(hidden, again_hidden) and np.array_equal(log_probs, again_log_probs)
 
 
-def test_batched_forward_equals_one_at_a_time(recognizer, test_utterances):
+def test_batched_forward_equals_one_at_a_time(recognizer, held_out_utterances):
     """Padding must not leak into the bidirectional GRU."""
-    features = [log_mel_features(u.waveform) for u in test_utterances[:3]]
+    features = [log_mel_features(u.waveform) for u in held_out_utterances[:3]]
     lengths = torch.tensor([len(f) for f in features])
     padded = torch.nn.utils.rnn.pad_sequence(features, batch_first=True)
     with torch.no_grad():
         _, batch_log_probs, frame_lengths = recognizer(padded, lengths)
-    for i, u in enumerate(test_utterances[:3]):
+    for i, u in enumerate(held_out_utterances[:3]):
         _, single = recognizer.encode(u.waveform)
         assert frame_lengths[i] == len(single)
         assert np.allclose(batch_log_probs[i, :len(single)].numpy(), single, atol=1e-5)
 
 
-def test_phone_error_rate_is_low_on_unseen_utterances(recognizer, test_utterances):
-    assert phone_error_rate(recognizer, test_utterances) < 0.05
+def test_phone_error_rate_is_low_on_unseen_utterances(recognizer, held_out_utterances):
+    assert phone_error_rate(recognizer, held_out_utterances) < 0.05
 
 
-def test_forced_alignment_puts_most_spikes_near_their_phones(recognizer, test_utterances):
+def test_forced_alignment_puts_most_spikes_near_their_phones(recognizer, held_out_utterances):
     near = []
-    for utterance in test_utterances:
+    for utterance in held_out_utterances:
         _, log_probs = recognizer.encode(utterance.waveform)
         path, _ = ctc.best_path(log_probs, phones_to_indices(utterance.phone_labels))
         spikes = [t for t in range(len(path)) if path[t] and (t == 0 or path[t] != path[t - 1])]
@@ -122,25 +122,25 @@ def test_training_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
     assert (tmp_path / "tiny.pt").stat().st_size < 2_000_000
 
 
-def test_posterior_plot_and_explorer(recognizer, test_utterances):
-    log_probs = [recognizer.encode(u.waveform)[1] for u in test_utterances[:2]]
-    path, _ = ctc.best_path(log_probs[0], phones_to_indices(test_utterances[0].phone_labels))
-    figure = plot_ctc_posteriors(test_utterances[0], log_probs[0], LABELS, aligned_path=path)
+def test_posterior_plot_and_explorer(recognizer, held_out_utterances):
+    log_probs = [recognizer.encode(u.waveform)[1] for u in held_out_utterances[:2]]
+    path, _ = ctc.best_path(log_probs[0], phones_to_indices(held_out_utterances[0].phone_labels))
+    figure = plot_ctc_posteriors(held_out_utterances[0], log_probs[0], LABELS, aligned_path=path)
     assert isinstance(figure, Figure) and len(figure.axes) == 4
     texts = [t.get_text() for t in figure.axes[1].texts]
-    assert set(texts) <= set(PHONES) and len(texts) >= len(test_utterances[0].phones) // 2
-    explorer = ctc_explorer(test_utterances[:2], log_probs, LABELS)
+    assert set(texts) <= set(PHONES) and len(texts) >= len(held_out_utterances[0].phones) // 2
+    explorer = ctc_explorer(held_out_utterances[:2], log_probs, LABELS)
     explorer.children[0].value = 1
-    assert test_utterances[1].text in explorer.result.get_suptitle()
+    assert held_out_utterances[1].text in explorer.result.get_suptitle()
     with pytest.raises(ValueError, match="one array per utterance"):
-        ctc_explorer(test_utterances[:2], log_probs[:1], LABELS)
+        ctc_explorer(held_out_utterances[:2], log_probs[:1], LABELS)
 
 
-def test_three_alignments_plot_and_explorer(test_utterances):
+def test_three_alignments_plot_and_explorer(held_out_utterances):
     from course_lib.plots import plot_three_alignments
     from course_lib.widgets import alignment_explorer
 
-    utterances = test_utterances[:2]
+    utterances = held_out_utterances[:2]
     hmm_paths = [np.repeat(np.arange(len(u.phones)), 3) for u in utterances]
     spikes = [np.arange(len(u.phones)) * 2 for u in utterances]
     weights = [np.full((len(u.phones), 40), 1 / 40) for u in utterances]
