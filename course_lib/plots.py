@@ -36,14 +36,7 @@ def plot_utterance(utterance: Utterance, title: str | None = None) -> Figure:
     wave_ax.plot(times, utterance.waveform, lw=0.5, color="#333333")
     wave_ax.set_ylabel("amplitude")
 
-    window = int(0.025 * rate)
-    frequencies, frame_times, spectrum = stft(
-        utterance.waveform, fs=rate, nperseg=window, noverlap=window - int(0.010 * rate)
-    )
-    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
-    spec_ax.pcolormesh(frame_times, frequencies, power_db, shading="auto", cmap="magma",
-                       vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
-    spec_ax.set_ylim(0, min(8000, rate / 2))
+    _draw_spectrogram(spec_ax, utterance.waveform, rate)
     spec_ax.set_ylabel("frequency (Hz)")
 
     _draw_phones(phone_ax, utterance.phones)
@@ -71,6 +64,18 @@ def plot_alignments(utterances: list[Utterance], names: list[str]) -> Figure:
     axes[-1].set_xlabel("time (s)")
     axes[-1].set_xlim(0, max(u.duration for u in utterances))
     return figure
+
+
+def _draw_spectrogram(ax, waveform: np.ndarray, sample_rate: int) -> None:
+    """Draw the power spectrogram in dB on ``ax``: 25 ms windows every 10 ms, the top 80 dB,
+    up to 8 kHz (or the Nyquist frequency, if lower)."""
+    window = int(0.025 * sample_rate)
+    frequencies, times, spectrum = stft(waveform, fs=sample_rate, nperseg=window,
+                                        noverlap=window - int(0.010 * sample_rate))
+    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
+    ax.pcolormesh(times, frequencies, power_db, shading="auto", cmap="magma",
+                  vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
+    ax.set_ylim(0, min(8000, sample_rate / 2))
 
 
 def _draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
@@ -225,14 +230,7 @@ def plot_forced_alignment(utterance: Utterance, aligned: list[Phone],
     figure = Figure(figsize=(11, 4.6), layout="constrained")
     spec_ax, true_ax, aligned_ax = figure.subplots(
         3, 1, sharex=True, gridspec_kw=dict(height_ratios=[2.4, 0.7, 0.7]))
-    rate = utterance.sample_rate
-    window = int(0.025 * rate)
-    frequencies, frame_times, spectrum = stft(
-        utterance.waveform, fs=rate, nperseg=window, noverlap=window - int(0.010 * rate))
-    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
-    spec_ax.pcolormesh(frame_times, frequencies, power_db, shading="auto", cmap="magma",
-                       vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
-    spec_ax.set_ylim(0, min(8000, rate / 2))
+    _draw_spectrogram(spec_ax, utterance.waveform, utterance.sample_rate)
     spec_ax.set_ylabel("frequency (Hz)")
     for boundary, truth in zip(aligned[1:], utterance.phones[1:]):
         far = abs(boundary.start - truth.start) > 0.020
@@ -369,14 +367,7 @@ def plot_ctc_posteriors(
     ratios = [2.0, 2.0, 0.6] + ([0.6] if aligned_path is not None else [])
     figure = Figure(figsize=(11, 1.6 * n_rows + 0.8), layout="constrained")
     axes = figure.subplots(n_rows, 1, sharex=True, gridspec_kw=dict(height_ratios=ratios))
-    rate = utterance.sample_rate
-    window = int(0.025 * rate)
-    frequencies, frame_times, spectrum = stft(utterance.waveform, fs=rate, nperseg=window,
-                                              noverlap=window - int(0.010 * rate))
-    power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
-    axes[0].pcolormesh(frame_times, frequencies, power_db, shading="auto", cmap="magma",
-                       vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
-    axes[0].set_ylim(0, min(8000, rate / 2))
+    _draw_spectrogram(axes[0], utterance.waveform, utterance.sample_rate)
     axes[0].set_ylabel("frequency (Hz)")
 
     probs = np.exp(log_probs)
@@ -514,15 +505,9 @@ def plot_level_spectrograms(waveforms: dict[str, np.ndarray], sample_rate: int =
     """Log spectrograms (25 ms / 10 ms) of several waveforms stacked on one time axis."""
     figure = Figure(figsize=(11, 1.6 * len(waveforms) + 0.6), layout="constrained")
     axes = figure.subplots(len(waveforms), 1, sharex=True, squeeze=False)[:, 0]
-    window = int(0.025 * sample_rate)
     for ax, (name, waveform) in zip(axes, waveforms.items()):
-        frequencies, times, spectrum = stft(waveform, fs=sample_rate, nperseg=window,
-                                            noverlap=window - int(0.010 * sample_rate))
-        power_db = 10 * np.log10(np.abs(spectrum) ** 2 + 1e-10)
-        ax.pcolormesh(times, frequencies, power_db, shading="auto", cmap="magma",
-                      vmin=power_db.max() - 80, vmax=power_db.max(), rasterized=True)
+        _draw_spectrogram(ax, waveform, sample_rate)
         ax.set_ylabel(name, rotation=0, ha="right", va="center")
-        ax.set_ylim(0, sample_rate / 2)
     axes[-1].set_xlabel("time (s)")
     return figure
 
