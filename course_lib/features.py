@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from course_lib import validate
+
 DEFAULT_SAMPLE_RATE = 16_000
 DEFAULT_WINDOW_MS = 25.0
 DEFAULT_HOP_MS = 10.0
@@ -77,12 +79,36 @@ def frame_signal(waveform: np.ndarray, frame_length: int, hop_length: int) -> np
     return windows[::hop_length]
 
 
-def frame_times(n_frames: int, sample_rate: int = DEFAULT_SAMPLE_RATE,
-                window_ms: float = DEFAULT_WINDOW_MS, hop_ms: float = DEFAULT_HOP_MS) -> np.ndarray:
-    """Centre of each frame in seconds, shape (n_frames,): where a frame's features belong."""
-    frame_length = ms_to_samples(window_ms, sample_rate)
-    hop_length = ms_to_samples(hop_ms, sample_rate)
-    return (np.arange(n_frames) * hop_length + frame_length / 2) / sample_rate
+def frame_times(n_frames: int, *, hop_length: int = 160, frame_length: int = 400,
+                sample_rate: int = DEFAULT_SAMPLE_RATE, center: bool = False) -> np.ndarray:
+    """The course's one rule for where frame ``i`` sits in time: its centre, in seconds.
+
+    Two framings occur in the course:
+
+    * ``center=False`` (this module's :func:`frame_signal`, the codec's 320-sample blocks):
+      frame ``i`` covers samples ``[i * hop_length, i * hop_length + frame_length)``, so its
+      centre is ``(i * hop_length + frame_length / 2) / sample_rate``;
+    * ``center=True`` (``torch.stft(center=True)``, librosa's default, the recognizer): the
+      signal is padded by half a window on each side, so frame ``i`` is centred on sample
+      ``i * hop_length`` and ``frame_length`` does not matter.
+
+    ::
+
+        center=False, frame_length=4, hop_length=2     center=True, hop_length=2
+        samples  0 1 2 3 4 5 6 7                       samples  0 1 2 3 4 5 6 7
+        frame 0  [-----]           centre 2             frame 0  ^                centre 0
+        frame 1      [-----]       centre 4             frame 1      ^            centre 2
+        frame 2          [-----]   centre 6             frame 2          ^        centre 4
+
+    Returns:
+        Shape (n_frames,), seconds. Explained in notebook 01 ("Framing").
+    """
+    n_frames = validate.integer(n_frames, "n_frames", minimum=0)
+    hop_length = _positive_int(hop_length, "hop_length")
+    frame_length = _positive_int(frame_length, "frame_length")
+    sample_rate = _positive_int(sample_rate, "sample_rate")
+    offset = 0.0 if center else frame_length / 2
+    return (np.arange(n_frames) * hop_length + offset) / sample_rate
 
 
 def hann_window(frame_length: int) -> np.ndarray:

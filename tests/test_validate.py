@@ -1,0 +1,114 @@
+"""The validation layer: what it accepts, what it refuses, and how it says so."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course_lib import validate
+
+
+@pytest.mark.parametrize("value", [3, np.int8(3), np.int64(3), np.uint16(3)])
+def test_integer_accepts_python_and_numpy_integers(value):
+    assert validate.integer(value, "n") == 3 and type(validate.integer(value, "n")) is int
+
+
+@pytest.mark.parametrize("value", [True, 3.0, "3", None, 3 + 0j, np.float32(3)])
+def test_integer_refuses_other_kinds_with_type_error_naming_the_argument(value):
+    with pytest.raises(TypeError, match="n_frames must be an integer"):
+        validate.integer(value, "n_frames")
+
+
+def test_integer_range_is_inclusive():
+    assert validate.integer(0, "n", minimum=0, maximum=0) == 0
+    with pytest.raises(ValueError, match=r"n must be an integer >= 1 and <= 4, got 5"):
+        validate.integer(5, "n", minimum=1, maximum=4)
+
+
+@pytest.mark.parametrize("value", [2.5, np.float32(2.5), np.float64(2.5), np.array(2.5),
+                                   torch.tensor(2.5)])
+def test_real_accepts_numbers_and_zero_dimensional_arrays(value):
+    assert validate.real(value, "x") == 2.5
+
+
+@pytest.mark.parametrize("value, error", [(float("nan"), ValueError), (float("inf"), ValueError),
+                                          ("175", TypeError), (None, TypeError),
+                                          (1j, TypeError), (False, TypeError)])
+def test_real_refuses_non_finite_and_non_numbers(value, error):
+    with pytest.raises(error, match="top_db must be a finite real number"):
+        validate.real(value, "top_db")
+
+
+def test_real_above_is_strict():
+    with pytest.raises(ValueError, match="tau must be a finite real number > 0, got 0"):
+        validate.real(0, "tau", above=0)
+
+
+@pytest.mark.parametrize("value", [[0.5, 1.0], (0.5, 1.0), np.array([0.5, 1.0], np.float32),
+                                   torch.tensor([0.5, 1.0], dtype=torch.float64)])
+def test_array_converts_what_a_learner_passes(value):
+    converted = validate.array(value, "x", ndim=1)
+    assert converted.dtype == np.float64
+    np.testing.assert_array_equal(converted, [0.5, 1.0])
+
+
+@pytest.mark.parametrize("value, error, fragment", [
+    (np.array([1 + 1j]), TypeError, "real numbers"),
+    (np.array(["a"]), TypeError, "real numbers"),
+    ("abc", TypeError, "real numbers"),
+    (None, TypeError, "real numbers"),
+    (np.zeros((2, 2)), ValueError, "1-D array"),
+    (np.zeros(0), ValueError, "at least 1 entries"),
+    ([1.0, np.nan], ValueError, "finite values"),
+    ([[1.0], [1.0, 2.0]], ValueError, "rectangular"),
+])
+def test_array_refusals_name_the_argument(value, error, fragment):
+    with pytest.raises(error, match=fragment) as raised:
+        validate.array(value, "features", ndim=1)
+    assert str(raised.value).startswith("features must")
+
+
+def test_integer_arrays_refuse_floats_rather_than_truncate():
+    with pytest.raises(TypeError, match="integers"):
+        validate.array([1.5, 2.0], "codes", dtype=np.int64)
+    assert validate.array([], "codes", dtype=np.int64, min_length=0).dtype == np.int64
+
+
+def test_minus_infinity_allowed_only_where_asked():
+    values = [0.0, -np.inf]
+    np.testing.assert_array_equal(validate.array(values, "log_probs", allow_inf=True), values)
+    with pytest.raises(ValueError, match="log_probs must hold finite values"):
+        validate.array(values, "log_probs")
+
+
+def test_labels_refuse_a_single_string():
+    with pytest.raises(TypeError, match=r"wrap it as \['sil'\]"):
+        validate.labels("sil", "phone_labels")
+    assert validate.labels(np.array(["s", "i"]), "phone_labels") == ["s", "i"]
+    with pytest.raises(TypeError, match="phone_labels must be a list of strings"):
+        validate.labels(["s", 1], "phone_labels")
+
+
+def test_label_indices_are_range_checked():
+    with pytest.raises(ValueError, match=r"target must hold indices in \[0, 3\)"):
+        validate.label_indices([0, 3], "target", n_labels=3)
+
+
+def test_choice_lists_the_options():
+    with pytest.raises(ValueError, match="mode must be one of 'average', 'last'"):
+        validate.choice("mean", "mode", ("average", "last"))
+    with pytest.raises(ValueError, match="mode must be one of"):
+        validate.choice(["unhashable"], "mode", ("average",))
+
+
+@given(st.integers(min_value=-10**6, max_value=10**6))
+def test_integer_round_trips_every_int(value):
+    assert validate.integer(value, "n") == value
+    assert validate.integer(np.int64(value), "n") == value
+
+
+@given(st.lists(st.floats(allow_nan=False, allow_infinity=False, width=32), min_size=1))
+def test_array_keeps_every_finite_float(values):
+    np.testing.assert_array_equal(validate.array(values, "x", ndim=1),
+                                  np.asarray(values, dtype=np.float64))
