@@ -320,6 +320,26 @@ def merge_by_ctc_segments(
 
 # --- which lattice nodes a complete path can visit ---
 
+def lattice_skips(target, blank: int = BLANK) -> np.ndarray:
+    """For each of the 2L+1 lattice states s: may a path jump to s from s - 2, over a blank?
+
+    Only onto a label that differs from the label two states back (skipping the blank
+    between two equal labels would merge them). The rule :func:`ctc_forward` uses, for
+    ``k a a`` (states ``- k - a - a -``)::
+
+        state   -  k  -  a  -  a  -
+        skip    .  .  .  x  .  .  .      (a after k: yes; a after a: no)
+
+    Returns:
+        Boolean array of shape (2L+1,). Explained in notebook 03 ("The lattice").
+    """
+    blank = validate.integer(blank, "blank", minimum=0)
+    target = validate.label_indices(target, "target")
+    if (target == blank).any():
+        raise ValueError(f"target must not contain the blank (index {blank}), got {target}")
+    return _skip_mask(target, blank)
+
+
 def lattice_nodes_on_paths(n_frames: int, target, blank: int = BLANK) -> np.ndarray:
     """Which nodes (t, s) of the CTC lattice lie on at least one complete path.
 
@@ -347,11 +367,7 @@ def lattice_nodes_on_paths(n_frames: int, target, blank: int = BLANK) -> np.ndar
         ``n_frames`` frames (see :func:`min_frames`). Drawn in notebook 03 ("The lattice").
     """
     n_frames = validate.integer(n_frames, "n_frames", minimum=1)
-    blank = validate.integer(blank, "blank", minimum=0)
-    target = validate.label_indices(target, "target")
-    if (target == blank).any():
-        raise ValueError(f"target must not contain the blank (index {blank}), got {target}")
-    can_skip = _skip_mask(target, blank)
+    can_skip = lattice_skips(target, blank)
     n_states = 2 * len(target) + 1
     from_start = np.zeros((n_frames, n_states), dtype=bool)
     from_start[0, :2] = True
