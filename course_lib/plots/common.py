@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from course_lib import features
+from course_lib import features, validate
 from course_lib.synth import SILENCE, Phone, phone_class
 
 CLASS_COLORS = {"consonant": "#4c72b0", "vowel": "#dd8452", "silence": "#d9d9d9"}
@@ -35,7 +35,7 @@ def draw_spectrogram(ax, waveform: np.ndarray, sample_rate: int = features.DEFAU
 
     Computed by :mod:`course_lib.features` (25 ms Hann windows every 10 ms by default, the
     framing notebook 01 builds by hand); each column is drawn at its frame's centre,
-    :func:`course_lib.features.frame_times`. Used in notebooks 00, 02, 03 and 06.
+    :func:`course_lib.features.frame_times`. First drawn in notebook 00; again in 02, 03 and 06.
     """
     frame_length = features.ms_to_samples(window_ms, sample_rate)
     hop_length = features.ms_to_samples(hop_ms, sample_rate)
@@ -64,7 +64,7 @@ def draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
 
 
 def name_row(ax, name: str) -> None:
-    """Write ``name`` horizontally left of a row of a stacked figure (notebooks 00 to 06)."""
+    """Write ``name`` horizontally left of a row of a stacked figure (from notebook 00 on)."""
     ax.set_ylabel(name, rotation=0, ha="right", va="center")
 
 
@@ -72,10 +72,11 @@ def hop_length_of(frames_per_second: float, sample_rate: int) -> int:
     """Samples between frames at ``frames_per_second``: 160 for 100 frames/s at 16 kHz.
 
     Refuses a rate that does not divide the sample rate into whole samples. The frame rates
-    of notebooks 02 to 06 pass through it on their way to :func:`features.frame_times`.
+    of the figures from notebook 02 on pass through it on their way to :func:`features.frame_times`.
     """
+    frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
     hop = sample_rate / frames_per_second
-    if not frames_per_second > 0 or abs(hop - round(hop)) > 1e-9:
+    if abs(hop - round(hop)) > 1e-9:
         raise ValueError(f"frames_per_second must divide sample_rate={sample_rate} into whole "
                          f"samples, got {frames_per_second!r}")
     return int(round(hop))
@@ -88,7 +89,7 @@ def frame_cells(n_frames: int, frames_per_second: float, *, sample_rate: int,
 
     ``frame_length`` is the analysis window in samples (default: one hop, blocks side by
     side, like the codec's frames); ``center`` as in ``frame_times`` (True for the
-    recognizer's centred STFT). Rows of frames in notebooks 03 to 06.
+    recognizer's centred STFT). Rows of frames from notebook 03 on.
     """
     hop_length = hop_length_of(frames_per_second, sample_rate)
     centres = features.frame_times(n_frames, hop_length=hop_length,

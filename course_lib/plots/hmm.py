@@ -21,7 +21,7 @@ def draw_trellis(ax, posteriors: np.ndarray, path: np.ndarray, state_names: list
         state_names: a label per state.
 
     Returns:
-        The posterior dots, for a colour bar. Notebook 02.
+        The posterior dots, for a colour bar. Explained in notebook 02.
     """
     n_frames, n_states = posteriors.shape
     for t in range(n_frames - 1):
@@ -44,7 +44,7 @@ def draw_trellis(ax, posteriors: np.ndarray, path: np.ndarray, state_names: list
 def plot_trellis(posteriors: np.ndarray, path: np.ndarray, state_names: list[str],
                  title: str = "") -> Figure:
     """:func:`draw_trellis` with a colour bar for the posteriors: (n_frames, n_states)
-    posteriors, (n_frames,) path, one name per state. Notebook 02."""
+    posteriors, (n_frames,) path, one name per state. Explained in notebook 02."""
     n_frames, n_states = posteriors.shape
     figure = Figure(figsize=(min(14, 2 + 0.35 * n_frames), 1.2 + 0.32 * n_states),
                     layout="constrained")
@@ -60,7 +60,7 @@ def plot_forced_alignment(utterance: Utterance, aligned: list[Phone],
     """Spectrogram of an utterance with the synthesizer's phones and an aligner's below it.
 
     Boundaries the aligner placed more than 20 ms from the truth are marked in red.
-    Notebook 02.
+    Explained in notebook 02.
     """
     figure = Figure(figsize=(11, 4.6), layout="constrained")
     spec_ax, true_ax, aligned_ax = figure.subplots(
@@ -86,7 +86,7 @@ def draw_duration_fit(ax, self_loop: float, real_phone_frames: np.ndarray,
                       max_frames: int = 40, n_states: int = 3) -> None:
     """On ``ax``: the histogram of ``real_phone_frames`` (measured phone durations in frames)
     against the durations an ``n_states``-state phone with this self-loop in every state
-    implies, :func:`course_lib.hmm.chain_duration_distribution`. Notebook 02.
+    implies, :func:`course_lib.hmm.chain_duration_distribution`. Explained in notebook 02.
     """
     implied = hmm.chain_duration_distribution([self_loop] * n_states, max_frames)
     frames = np.arange(1, max_frames + 1)

@@ -79,7 +79,7 @@ def draw_token_rows(ax, rows: list[TokenRow], phones: tuple[Phone, ...] | list[P
     Time-aligned cells are coloured by the phone under their centre (consonant, vowel,
     silence), with ``phones`` stretched to ``duration_s``; text tokens and Q-Former queries are
     not tied to time and are drawn evenly spaced in purple. Each row is named with its token
-    count and its ratio to the first row (the text tokens). Notebook 00.
+    count and its ratio to the first row (the text tokens). Explained in notebook 00.
     """
     scale = duration_s / phones[-1].end
     phone_ends = np.array([p.end * scale for p in phones])

@@ -19,7 +19,7 @@ def draw_unit_row(ax, units: np.ndarray, frames_per_second: float, *,
     wide enough. Cell i is one hop wide, centred at frame i's time from
     :func:`course_lib.features.frame_times` (``frame_length`` in samples: the analysis window,
     400 for 25 ms MFCC frames; None for blocks side by side, like the codec's; ``center`` for
-    a centred STFT). Notebooks 05 and 06.
+    a centred STFT). Explained in notebook 05, used again in 06.
     """
     units = np.asarray(units)
     cells = frame_cells(len(units), frames_per_second, sample_rate=sample_rate,
@@ -36,7 +36,7 @@ def draw_unit_row(ax, units: np.ndarray, frames_per_second: float, *,
 
 def plot_unit_rows(phones, unit_rows: dict[str, np.ndarray], frames_per_second: float,
                    title: str | None = None, **framing) -> Figure:
-    """The true phones above rows of discrete units (notebooks 05, 06).
+    """The true phones above rows of discrete units (notebook 05, and 06).
 
     ``unit_rows`` maps a row name to ``(n_frames,)`` integer units, each drawn by
     :func:`draw_unit_row`; ``framing`` (``sample_rate``, ``frame_length``, ``center``) says
