@@ -374,6 +374,15 @@ def test_lattice_nodes_on_paths_are_those_with_posterior_mass():
     assert np.array_equal(ctc.lattice_nodes_on_paths(7, target), posteriors > 0)
 
 
+def test_lattice_skips_only_onto_a_label_unlike_the_one_before():
+    # states - k - a - a - k -: a after k may skip, a after a may not, k after a may
+    assert ctc.lattice_skips([1, 2, 2, 1]).tolist() == [
+        False, False, False, True, False, False, False, True, False]
+    assert ctc.lattice_skips([]).tolist() == [False]
+    with pytest.raises(ValueError, match="blank"):
+        ctc.lattice_skips([1, 3], blank=3)
+
+
 def test_lattice_nodes_on_paths_refuses_bad_input():
     assert not ctc.lattice_nodes_on_paths(2, [1, 1]).any()  # needs 3 frames: no path at all
     with pytest.raises(ValueError, match="blank"):
