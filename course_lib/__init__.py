@@ -13,6 +13,6 @@ notebooks import. One module per concept, in course order:
 * ``recognizer`` -- a small CTC phone recognizer, the course's frozen audio encoder (notebook 03)
 * ``quantize``   -- k-means, VQ, product/Gumbel quantizers, residual VQ, bitrate (notebooks 05-07)
 * ``codec``      -- a tiny neural codec with residual VQ, and its training script (notebook 06)
-* ``plots``      -- figures shared by the notebooks
-* ``widgets``    -- interactive explorers over pure functions
+* ``plots``      -- figures, one module per notebook topic (a package)
+* ``widgets``    -- interactive explorers over those figures, one module per topic
 """

@@ -25,6 +25,8 @@ import warnings
 
 import numpy as np
 
+from course_lib import validate
+
 BLANK = 0
 MERGE_MODES = ("average", "last", "confidence")
 
@@ -314,6 +316,74 @@ def merge_by_ctc_segments(
         symbols.append(symbol)
     merged_array = np.array(merged, dtype=hidden.dtype).reshape(len(merged), hidden.shape[1])
     return merged_array, np.array(symbols, dtype=np.int64)
+
+
+# --- which lattice nodes a complete path can visit ---
+
+def lattice_skips(target, blank: int = BLANK) -> np.ndarray:
+    """For each of the 2L+1 lattice states s: may a path jump to s from s - 2, over a blank?
+
+    Only onto a label that differs from the label two states back (skipping the blank
+    between two equal labels would merge them). The rule :func:`ctc_forward` uses, for
+    ``k a a`` (states ``- k - a - a -``)::
+
+        state   -  k  -  a  -  a  -
+        skip    .  .  .  x  .  .  .      (a after k: yes; a after a: no)
+
+    Returns:
+        Boolean array of shape (2L+1,). Explained in notebook 03 ("The lattice").
+    """
+    blank = validate.integer(blank, "blank", minimum=0)
+    target = validate.label_indices(target, "target")
+    if (target == blank).any():
+        raise ValueError(f"target must not contain the blank (index {blank}), got {target}")
+    return _skip_mask(target, blank)
+
+
+def lattice_nodes_on_paths(n_frames: int, target, blank: int = BLANK) -> np.ndarray:
+    """Which nodes (t, s) of the CTC lattice lie on at least one complete path.
+
+    A complete path starts at frame 0 in the first blank or the first label, moves by the
+    rule of :func:`ctc_forward` (stay, advance one state, or skip the blank between two
+    different labels: the same :func:`_skip_mask`), and ends at the last frame in the last
+    label or the blank after it. A node is on a path when it can be reached from a start and
+    can still reach an end. For ``k a k`` in 4 frames (``o`` on a path, ``.`` on none)::
+
+                  t=0  1  2  3
+        s=0  -      o  .  .  .
+        s=1  k      o  o  .  .
+        s=2  -      .  o  .  .
+        s=3  a      .  o  o  .
+        s=4  -      .  .  o  .
+        s=5  k      .  .  o  o
+        s=6  -      .  .  .  o
+
+    Args:
+        n_frames: frames T of the lattice, at least 1.
+        target: (L,) label indices, none of them ``blank``.
+
+    Returns:
+        Boolean array of shape (n_frames, 2L+1); all False when the target needs more than
+        ``n_frames`` frames (see :func:`min_frames`). Drawn in notebook 03 ("The lattice").
+    """
+    n_frames = validate.integer(n_frames, "n_frames", minimum=1)
+    can_skip = lattice_skips(target, blank)
+    n_states = 2 * len(target) + 1
+    from_start = np.zeros((n_frames, n_states), dtype=bool)
+    from_start[0, :2] = True
+    for t in range(1, n_frames):
+        before, now = from_start[t - 1], from_start[t]
+        now[:] = before
+        now[1:] |= before[:-1]
+        now[2:] |= before[:-2] & can_skip[2:]
+    to_end = np.zeros((n_frames, n_states), dtype=bool)
+    to_end[-1, max(n_states - 2, 0):] = True
+    for t in range(n_frames - 2, -1, -1):
+        after, now = to_end[t + 1], to_end[t]
+        now[:] = after
+        now[:-1] |= after[1:]
+        now[:-2] |= after[2:] & can_skip[2:]
+    return from_start & to_end
 
 
 # --- helpers ---

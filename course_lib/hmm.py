@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib import validate
+
 _TOLERANCE = 1e-6  # how far a row of probabilities may sum from 1
 
 
@@ -318,3 +320,38 @@ def duration_distribution(self_loop: float, max_frames: int) -> np.ndarray:
     expected_duration(self_loop)  # validates
     durations = np.arange(1, max_frames + 1)
     return self_loop ** (durations - 1) * (1 - self_loop)
+
+
+# --- how long a chain of states lasts ---
+
+def chain_duration_distribution(self_loops, max_frames: int) -> np.ndarray:
+    """P(a left-to-right chain of states lasts d frames), for d = 1..max_frames.
+
+    State i keeps the path with probability ``self_loops[i]`` each frame, so its duration
+    is geometric (:func:`duration_distribution`); the chain's duration is the sum of those
+    independent durations, and its distribution the convolution of theirs. A chain of n
+    states never lasts fewer than n frames: the first n - 1 entries are 0. A 3-state phone
+    with self-loops 0.6::
+
+        d       1    2    3      4      5      ...
+        P(d)    0    0    0.064  0.1152 0.1382 ...    (0.4^3, 3 x 0.6 x 0.4^3, ...)
+
+    Args:
+        self_loops: (n_states,) self-loop probabilities, each in [0, 1).
+        max_frames: the longest duration returned, at least 1.
+
+    Returns:
+        Shape (max_frames,): entry d - 1 is P(d frames). Exact for every d it holds (the
+        durations past ``max_frames`` are left out, so the sum may fall short of 1).
+        Explained in notebook 02 ("Geometric durations against real ones").
+    """
+    self_loops = validate.array(self_loops, "self_loops", ndim=1)
+    if ((self_loops < 0) | (self_loops >= 1)).any():
+        raise ValueError(f"self_loops must hold probabilities in [0, 1), got {self_loops}")
+    max_frames = validate.integer(max_frames, "max_frames", minimum=1)
+    total = np.zeros(max_frames + 1)  # P(the states so far last d frames), d = 0..max_frames
+    total[0] = 1.0
+    for self_loop in self_loops:
+        one_state = np.concatenate([[0.0], duration_distribution(self_loop, max_frames)])
+        total = np.convolve(total, one_state)[:max_frames + 1]
+    return total[1:]

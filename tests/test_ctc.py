@@ -336,3 +336,58 @@ def test_lattice_plot_marks_exactly_the_nodes_on_complete_paths():
     coloured = plot_ctc_lattice(["k"], 3, log_alpha=ctc.ctc_forward(log_probs[:3], [1]),
                                 path_states=np.array([0, 1, 2]))
     assert len(coloured.axes) == 2  # the lattice and its colour bar
+
+
+# --- which lattice nodes a complete path visits ---
+
+def lattice_states_of(path, target):
+    """The lattice states a symbol path walks through, read from the path and the labels it
+    has emitted so far (no skip rule involved): a blank after k labels is state 2k, and the
+    k-th label is state 2k - 1."""
+    states, emitted = [], 0
+    for t, symbol in enumerate(path):
+        if symbol == ctc.BLANK:
+            states.append(2 * emitted)
+        else:
+            if t == 0 or path[t - 1] != symbol:
+                emitted += 1
+            states.append(2 * emitted - 1)
+    return states
+
+
+@pytest.mark.parametrize("target, n_frames", [
+    ([1], 1), ([1], 4), ([1, 2, 1], 4), ([1, 1], 3), ([1, 1], 5), ([1, 2, 2, 3], 6),
+    ([2, 2, 2], 4), ([], 3),
+])
+def test_lattice_nodes_on_paths_match_enumerated_paths(target, n_frames):
+    on_a_path = np.zeros((n_frames, 2 * len(target) + 1), dtype=bool)
+    for path in itertools.product([ctc.BLANK, *set(target)], repeat=n_frames):
+        if ctc.collapse(path) == target:
+            on_a_path[np.arange(n_frames), lattice_states_of(path, target)] = True
+    assert np.array_equal(ctc.lattice_nodes_on_paths(n_frames, target), on_a_path)
+
+
+def test_lattice_nodes_on_paths_are_those_with_posterior_mass():
+    log_probs = random_log_probs(np.random.default_rng(3), 7, 4)
+    target = [1, 3, 3, 2]
+    posteriors = ctc.ctc_state_posteriors(log_probs, target)
+    assert np.array_equal(ctc.lattice_nodes_on_paths(7, target), posteriors > 0)
+
+
+def test_lattice_skips_only_onto_a_label_unlike_the_one_before():
+    # states - k - a - a - k -: a after k may skip, a after a may not, k after a may
+    assert ctc.lattice_skips([1, 2, 2, 1]).tolist() == [
+        False, False, False, True, False, False, False, True, False]
+    assert ctc.lattice_skips([]).tolist() == [False]
+    with pytest.raises(ValueError, match="blank"):
+        ctc.lattice_skips([1, 3], blank=3)
+
+
+def test_lattice_nodes_on_paths_refuses_bad_input():
+    assert not ctc.lattice_nodes_on_paths(2, [1, 1]).any()  # needs 3 frames: no path at all
+    with pytest.raises(ValueError, match="blank"):
+        ctc.lattice_nodes_on_paths(4, [1, 0])
+    with pytest.raises(ValueError, match="n_frames"):
+        ctc.lattice_nodes_on_paths(0, [1])
+    with pytest.raises(TypeError, match="target"):
+        ctc.lattice_nodes_on_paths(4, "ab")

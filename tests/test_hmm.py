@@ -293,3 +293,52 @@ def test_impossible_sequences():
 def test_bad_durations_raise(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+# --- how long a chain of states lasts ---
+
+def chain_duration_by_enumeration(self_loops, n_frames):
+    """P(the chain lasts n_frames) summed over every split into per-state durations >= 1."""
+    total = 0.0
+    for split in itertools.product(range(1, n_frames + 1), repeat=len(self_loops)):
+        if sum(split) == n_frames:
+            total += np.prod([p ** (d - 1) * (1 - p) for p, d in zip(self_loops, split)])
+    return total
+
+
+@pytest.mark.parametrize("self_loops", [[0.6], [0.6, 0.6, 0.6], [0.0, 0.9], [0.3, 0.75, 0.5]])
+def test_chain_duration_matches_enumerating_every_split(self_loops):
+    distribution = hmm.chain_duration_distribution(self_loops, 9)
+    expected = [chain_duration_by_enumeration(self_loops, d) for d in range(1, 10)]
+    assert distribution == pytest.approx(expected, abs=1e-15)
+    assert not distribution[:len(self_loops) - 1].any()  # n states need at least n frames
+
+
+def test_chain_duration_matches_simulated_chains():
+    self_loops = np.array([0.5, 0.8, 0.3])
+    rng = np.random.default_rng(0)
+    # frames in a state with self-loop p: geometric with success probability 1 - p
+    durations = rng.geometric(1 - self_loops, size=(200_000, 3)).sum(axis=1)
+    simulated = np.bincount(durations, minlength=31)[1:31] / len(durations)
+    assert hmm.chain_duration_distribution(self_loops, 30) == pytest.approx(simulated, abs=3e-3)
+
+
+@given(st.lists(st.floats(0.0, 0.95), min_size=1, max_size=4))
+def test_chain_duration_has_the_summed_mean(self_loops):
+    distribution = hmm.chain_duration_distribution(self_loops, 2000)
+    durations = np.arange(1, 2001)
+    expected_mean = sum(hmm.expected_duration(p) for p in self_loops)
+    assert distribution.sum() == pytest.approx(1.0)
+    assert (durations * distribution).sum() == pytest.approx(expected_mean)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: hmm.chain_duration_distribution([0.5, 1.0], 5), ValueError, "self_loops"),
+    (lambda: hmm.chain_duration_distribution([], 5), ValueError, "self_loops"),
+    (lambda: hmm.chain_duration_distribution("0.5", 5), TypeError, "self_loops"),
+    (lambda: hmm.chain_duration_distribution([0.5], 0), ValueError, "max_frames"),
+    (lambda: hmm.chain_duration_distribution([0.5], 5.0), TypeError, "max_frames"),
+])
+def test_bad_chain_durations_raise(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

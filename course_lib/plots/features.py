@@ -1,0 +1,57 @@
+"""Figures of notebook 01, "Classical features": what the MFCC settings do. Imports no torch."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from course_lib import features
+
+
+def draw_frame_matrix(ax, values: np.ndarray, *, hop_length: int, frame_length: int,
+                      sample_rate: int = features.DEFAULT_SAMPLE_RATE, **image) -> None:
+    """``values`` (n_frames, n_rows) as an image on ``ax``: frame ``i`` is one hop wide and
+    centred at its time from :func:`course_lib.features.frame_times` (12.5 ms for the first
+    25 ms frame), row 0 at the bottom. ``image`` goes to ``ax.imshow`` (cmap, vmin, ...).
+    Used for the log mel spectrogram and the MFCCs of notebook 01.
+    """
+    centres = features.frame_times(len(values), hop_length=hop_length,
+                                   frame_length=frame_length, sample_rate=sample_rate)
+    half_hop = hop_length / sample_rate / 2
+    extent = (centres[0] - half_hop, centres[-1] + half_hop, 0, values.shape[1])
+    ax.imshow(values.T, extent=extent, aspect="auto", origin="lower", interpolation="nearest",
+              **image)
+
+
+def plot_mfcc_settings(waveform: np.ndarray, sample_rate: int = 16_000, window_ms: float = 25.0,
+                       hop_ms: float = 10.0, n_mels: int = 40, n_mfcc: int = 13) -> Figure:
+    """What the MFCC settings do to one utterance: log mel spectrogram, MFCCs, and the log mel
+    spectrogram rebuilt from the MFCCs alone (the smooth envelope the kept coefficients
+    describe). ``n_mfcc`` is clipped to ``n_mels``. The figure of notebook 01's explorer.
+    """
+    n_mfcc = min(n_mfcc, n_mels)
+    log_mel = features.log_mel_spectrogram(waveform, sample_rate, n_mels, window_ms, hop_ms)
+    basis = features.dct_matrix(n_mfcc, n_mels)
+    coefficients = log_mel @ basis.T
+    rebuilt = coefficients @ basis
+    framing = dict(hop_length=features.ms_to_samples(hop_ms, sample_rate),
+                   frame_length=features.ms_to_samples(window_ms, sample_rate),
+                   sample_rate=sample_rate)
+    figure = Figure(figsize=(11, 7), layout="constrained")
+    axes = figure.subplots(3, 1, sharex=True, gridspec_kw=dict(height_ratios=[2, 1.4, 2]))
+    shown = dict(cmap="magma", vmin=log_mel.max() - 80, vmax=log_mel.max())
+    draw_frame_matrix(axes[0], log_mel, **framing, **shown)
+    axes[0].set_ylabel("mel band")
+    axes[0].set_title(f"log mel spectrogram: {len(log_mel)} frames x {n_mels} bands "
+                      f"({1000 / hop_ms:.0f} frames/s, {window_ms:g} ms windows)", loc="left")
+    limit = np.abs(coefficients[:, 1:]).max() if n_mfcc > 1 else 1.0
+    draw_frame_matrix(axes[1], coefficients, **framing, cmap="coolwarm", vmin=-limit, vmax=limit)
+    axes[1].set_ylabel("coefficient")
+    axes[1].set_title(f"{n_mfcc} MFCCs per frame (colour scale set by coefficients 1+)",
+                      loc="left")
+    draw_frame_matrix(axes[2], rebuilt, **framing, **shown)
+    axes[2].set_ylabel("mel band")
+    axes[2].set_xlabel("time (s)")
+    error = np.sqrt(np.mean((rebuilt - log_mel) ** 2))
+    axes[2].set_title(f"rebuilt from the {n_mfcc} MFCCs: rms error {error:.1f} dB", loc="left")
+    return figure

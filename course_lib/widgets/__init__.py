@@ -1,0 +1,57 @@
+"""Interactive explorers: thin ipywidgets layers over the figures of ``course_lib.plots``, one
+module per notebook topic (the same names as ``course_lib.plots``).
+
+============== ======== ======================================
+module         notebook explorer
+============== ======== ======================================
+``mismatches`` 00       ``rate_explorer``
+``features``   01       ``mfcc_explorer``
+``hmm``        02       ``self_loop_explorer``
+``ctc``        03       ``ctc_explorer``
+``alignment``  04       ``alignment_explorer``
+``tokens``     05       ``unit_explorer``
+``rvq``        06       ``codec_level_explorer``
+``continuous`` 07       ``snap_explorer``
+============== ======== ======================================
+
+Each explorer only maps sliders to the keyword arguments of a function that returns a figure;
+the tests call those functions directly, and drive the sliders through ``widget.children``.
+Every explorer is importable from here (``from course_lib.widgets import rate_explorer``); the
+modules load on first use, so notebook 00's explorer loads no torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+_MODULE_OF = {
+    "rate_explorer": "mismatches", "mfcc_explorer": "features",
+    "self_loop_explorer": "hmm", "ctc_explorer": "ctc", "alignment_explorer": "alignment",
+    "unit_explorer": "tokens", "codec_level_explorer": "rvq", "snap_explorer": "continuous",
+}
+__all__ = sorted(_MODULE_OF)
+
+
+def __getattr__(name: str):
+    """Load the module that defines ``name`` on first access (PEP 562)."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{_MODULE_OF[name]}"), name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ loads these
+    from course_lib.widgets.alignment import alignment_explorer
+    from course_lib.widgets.continuous import snap_explorer
+    from course_lib.widgets.ctc import ctc_explorer
+    from course_lib.widgets.features import mfcc_explorer
+    from course_lib.widgets.hmm import self_loop_explorer
+    from course_lib.widgets.mismatches import rate_explorer
+    from course_lib.widgets.rvq import codec_level_explorer
+    from course_lib.widgets.tokens import unit_explorer
