@@ -76,10 +76,14 @@ def _sequence(value, name: str) -> list:
     if hasattr(value, "tolist"):
         value = value.tolist()
     try:
-        return list(value)
+        items = list(value)
     except TypeError:
         raise TypeError(f"{name} must be a sequence of labels, got "
                         f"{validate.describe(value)}") from None
+    if any(isinstance(item, (list, tuple, np.ndarray)) for item in items):
+        raise ValueError(f"{name} must be a 1-D sequence of labels, got nested sequences in "
+                         f"{validate.describe(value)}")
+    return items
 
 
 # --- alignments ------------------------------------------------------------------------------
