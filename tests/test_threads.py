@@ -8,6 +8,7 @@ from course_lib.threads import limited_threads
 
 
 def test_limits_apply_inside_and_are_restored_even_after_an_error():
+    original = torch.get_num_threads()
     torch.set_num_threads(2)
     with limited_threads(1):
         assert torch.get_num_threads() == 1
@@ -17,6 +18,7 @@ def test_limits_apply_inside_and_are_restored_even_after_an_error():
         with limited_threads(1):
             raise RuntimeError("inside")
     assert torch.get_num_threads() == 2
+    torch.set_num_threads(original)
 
 
 def test_thread_count_is_validated():
