@@ -69,7 +69,7 @@ def frame_to_seconds(frame: int | np.ndarray, sample_rate: int = SAMPLE_RATE
         centre       |          |
         boundary          ^  (centre of i - hop / 2)
 
-    Explained in notebook 02 ("Forced alignment").
+    Explained in notebook 02 ("A real forced aligner").
     """
     frames = validate.array(frame, "frame", dtype=np.int64, min_length=0)
     if frames.size and frames.min() < 0:
@@ -93,6 +93,8 @@ class PhoneAligner:
         means, variances: diagonal Gaussian of each state, shape (n_phones * 3, n_dims).
         self_loops: probability that each state stays for another frame, (n_phones * 3,).
         history: mean log-likelihood per frame of the training alignments, per iteration.
+
+    Explained in notebook 02 ("A real forced aligner").
     """
 
     phones: tuple[str, ...]
@@ -108,7 +110,7 @@ class PhoneAligner:
             states   k0 k1 k2 -> æ0 æ1 æ2 -> t0 t1 t2     (onset, middle, release)
 
         ``phone_labels`` is a list (or array) of labels; a single string is refused: write
-        ``["sil"]``, not ``"sil"``. Explained in notebook 02 ("Forced alignment").
+        ``["sil"]``, not ``"sil"``. Explained in notebook 02 ("A real forced aligner").
         """
         phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
         unknown = sorted(set(phone_labels) - set(self.phones))
@@ -120,7 +122,8 @@ class PhoneAligner:
         return (first_states[:, None] + np.arange(STATES_PER_PHONE)).ravel()
 
     def log_emission(self, features: np.ndarray) -> np.ndarray:
-        """Gaussian log density of every frame under every state, shape (n_frames, n_states)."""
+        """Gaussian log density of every frame under every state, shape (n_frames, n_states).
+        Explained in notebook 02."""
         precision = 1.0 / self.variances
         constant = -0.5 * (np.log(2 * np.pi * self.variances).sum(axis=1)
                            + (self.means ** 2 * precision).sum(axis=1))
@@ -137,6 +140,8 @@ class PhoneAligner:
 
         Raises:
             ValueError: if there are fewer frames than states (each state needs one frame).
+
+        Explained in notebook 02 ("A real forced aligner").
         """
         chain = self.chain(phone_labels)
         if len(features) < len(chain):
@@ -160,7 +165,10 @@ class PhoneAligner:
 
         Returns:
             One :class:`course_lib.synth.Phone` per label (stress 0), contiguous, from 0 to the
-            end of the waveform; boundaries fall between 10 ms frames.
+            end of the waveform; boundaries fall between 10 ms frames (``frame_to_seconds``).
+
+        A single string is refused (``align(w, "sil")`` would read s, i, l): pass ``["sil"]``;
+        a NumPy array of labels is accepted. Explained in notebook 02 ("A real forced aligner").
         """
         phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
         waveform = validate.waveform(waveform, "waveform")
@@ -273,7 +281,8 @@ def train_phone_aligner(utterances: list[Utterance], n_iterations: int = 8,
 
     Returns:
         A :class:`PhoneAligner` whose ``history`` holds the mean Viterbi log-likelihood per
-        frame after each round (it rises as the model improves).
+        frame after each round (it rises as the model improves). Nothing is written to disk
+        (:func:`train` saves). Explained in notebook 02 ("A real forced aligner").
     """
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")
@@ -311,7 +320,7 @@ def evaluate(aligner: PhoneAligner, utterances: list[Utterance]) -> dict[str, fl
     Returns:
         ``{"mean_ms", "median_ms", "within_20ms", "n_boundaries"}``: mean and median absolute
         boundary error (``course_lib.metrics.boundary_errors``) in milliseconds, and the share
-        of boundaries within 20 ms. Explained in notebook 02 ("Scoring the aligner").
+        of boundaries within 20 ms. Explained in notebook 02 ("Scored against the truth").
     """
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")
@@ -328,7 +337,7 @@ def train(n_utterances: int = 400, seed: int = 0, n_iterations: int = 8, *,
           out: str | Path, progress: bool = True) -> PhoneAligner:
     """Train on the training split of ``build_corpus(n_utterances, seed=seed)``, save to
     ``out`` (required: the shipped model is overwritten only if you name it) and return the
-    aligner as saved. Explained in notebook 02 ("Training without timings")."""
+    aligner as saved. Explained in notebook 02 ("A real forced aligner")."""
     corpus = build_corpus(n_utterances, seed=seed)
     path = train_phone_aligner(corpus.train, n_iterations, progress).save(out)
     return load_phone_aligner(path)

@@ -62,7 +62,7 @@ _FLOOR = 1e-2  # magnitudes are compared as log(|STFT| + _FLOOR)
 def log_stft_magnitude(waveforms: torch.Tensor) -> torch.Tensor:
     """The decoder's target: log(|STFT| + 0.01), 320-sample Hann window, 80-sample hop,
     centred (``features.log_stft_magnitude``). ``(batch, n_samples)`` ->
-    ``(batch, 161, 1 + n_samples // 80)``. Explained in notebook 06 ("A tiny codec")."""
+    ``(batch, 161, 1 + n_samples // 80)``. Explained in notebook 06 ("A tiny neural codec")."""
     return features.log_stft_magnitude(waveforms, _N_FFT, _HOP, floor=_FLOOR)
 
 
@@ -80,7 +80,7 @@ class TinyCodec(nn.Module):
     """Encoder, residual vector quantizer and spectral decoder (about 0.5 M parameters).
 
     Torch methods work on batches ``(batch, n_samples)``; :meth:`encode` and :meth:`decode`
-    are the NumPy interface for one utterance.
+    are the NumPy interface for one utterance. Explained in notebook 06 ("A tiny neural codec").
     """
 
     def __init__(self, n_phones: int = 0):
@@ -105,7 +105,7 @@ class TinyCodec(nn.Module):
         """``(batch, n_samples)`` -> latents ``(batch, n_frames, LATENT_DIM)``, padding the end.
 
         Takes float32 or float64 tensors (computed in float32) or NumPy arrays. Explained in
-        notebook 06 ("A tiny codec").
+        notebook 06 ("A tiny neural codec").
         """
         waveforms = _float32(waveforms, "waveforms", "(batch, n_samples)")
         n_frames = math.ceil(waveforms.shape[-1] / SAMPLES_PER_FRAME)
@@ -140,6 +140,7 @@ class TinyCodec(nn.Module):
         Returns ``(log_magnitude, codes, vq_loss, phone_logits)``; ``quantize=False`` skips the
         quantizer (the warm-up of training; codes are then ``None``). ``phone_logits`` is
         ``(batch, n_frames, n_phones)`` for the distilled variant and ``None`` otherwise.
+        Explained in notebook 06.
         """
         latents = self.latents(waveforms)
         if not quantize:
@@ -167,7 +168,7 @@ class TinyCodec(nn.Module):
               ...
             level 8 [ 5  ][ 77 ][ 19 ]
 
-        Explained in notebook 06 ("A tiny codec").
+        Explained in notebook 06 ("A tiny neural codec").
         """
         samples = features.prepare_waveform(waveform, sample_rate, min_samples=1)
         latents = self.latents(torch.from_numpy(samples)[None])
@@ -213,7 +214,7 @@ def load_codec(path: str | Path | None = None, *, distill: str | None = None) ->
     for the distilled variant) or the file that :func:`train` wrote to ``path``.
 
     The file also stores the phone inventory (``codec.phone_inventory``) and the training
-    record (``codec.training_record``). Explained in notebook 06 ("A tiny codec").
+    record (``codec.training_record``). Explained in notebook 06 ("A tiny neural codec").
     """
     if distill is not None:
         validate.choice(distill, "distill", ("phones",))
@@ -258,7 +259,7 @@ def _init_codebooks(codec: TinyCodec, waveforms: torch.Tensor, seed: int) -> Non
 
 def evaluate(codec: TinyCodec, utterances, n_levels: int) -> tuple[float, float]:
     """Mean SNR (dB) and log-mel distance (``course_lib.metrics``) of ``codec`` using its first
-    ``n_levels`` levels on ``utterances``. Explained in notebook 06 ("Measuring quality")."""
+    ``n_levels`` levels on ``utterances``. Explained in notebook 06 ("Measure, level by level")."""
     n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=N_CODEBOOKS)
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")

@@ -41,7 +41,7 @@ def runs(sequence) -> tuple[np.ndarray, np.ndarray]:
         ends       2       4     5  6
 
     ``collapse``, ``ctc_segments``, ``quantize.deduplicate`` and ``rates.merged_segments``
-    are all built on it. Explained in notebook 03 ("Collapsing a path").
+    are all built on it. Explained in notebook 03 ("The blank and the collapse function").
     """
     values = np.asarray(sequence)
     if values.ndim != 1:

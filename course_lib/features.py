@@ -90,7 +90,8 @@ def prepare_waveform(waveform, sample_rate: int = SAMPLE_RATE, *, min_samples: i
     The waveform must be 1-D, finite and within ``+-MAX_AMPLITUDE`` (audio scaled by 1e30 is
     refused, not turned into NaN); it is resampled with :func:`resample` and must then hold at
     least ``min_samples`` samples. Errors name ``name``. Returns shape (n_samples_16k,).
-    Explained in notebook 03 ("The recognizer") and notebook 06 ("A tiny codec").
+    Explained in notebook 03 ("A small CTC phone recognizer") and notebook 06 ("A tiny neural
+    codec").
     """
     samples = validate.waveform(waveform, name)
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
@@ -418,7 +419,7 @@ def log_mel_spectrogram_torch(waveforms, *, sample_rate: int = SAMPLE_RATE, n_ff
 
     Returns:
         Tensor (..., n_mels, 1 + n_samples // hop_length). Explained in notebook 01
-        ("The mel filterbank") and notebook 03 ("The recognizer").
+        ("Mel filterbank") and notebook 03 ("A small CTC phone recognizer").
     """
     import torch
 
@@ -451,7 +452,7 @@ def griffin_lim(magnitude, n_fft: int, hop_length: int, *, n_iter: int = 32):
         magnitude: tensor (..., n_fft // 2 + 1, n_frames), non-negative.
 
     Returns:
-        Tensor (..., (n_frames - 1) * hop_length). Explained in notebook 06 ("A tiny codec").
+        Tensor (..., (n_frames - 1) * hop_length). Explained in notebook 06 ("A tiny neural codec").
     """
     import torch
     import torchaudio

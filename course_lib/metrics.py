@@ -35,7 +35,7 @@ def edit_distance(reference, hypothesis) -> int:
             æ      2  1  0  1     D[i][j] = min(D[i-1][j] + 1, D[i][j-1] + 1,
             d      3  2  1  1                   D[i-1][j-1] + (ref_i != hyp_j))
 
-    Explained in notebook 03 ("Scoring: phone error rate").
+    Explained in notebook 03 ("Phone error rate on the test split").
     """
     reference, hypothesis = _sequence(reference, "reference"), _sequence(hypothesis, "hypothesis")
     previous = list(range(len(hypothesis) + 1))
@@ -57,7 +57,7 @@ def phone_error_rate(references, hypotheses) -> float:
 
     Returns:
         The error rate (0 is perfect; it can exceed 1 when the hypotheses insert a lot).
-        Explained in notebook 03 ("Scoring: phone error rate").
+        Explained in notebook 03 ("Phone error rate on the test split").
     """
     references, hypotheses = list(references), list(hypotheses)
     if len(references) != len(hypotheses):
@@ -93,7 +93,7 @@ def boundary_errors(predicted, reference) -> np.ndarray:
 
     Both alignments are sequences of :class:`course_lib.synth.Phone` holding the same labels in
     the same order; the boundary before phone i is its ``start``. Explained in notebook 02
-    ("Scoring the aligner").
+    ("Scored against the truth").
     """
     if [p.label for p in predicted] != [p.label for p in reference]:
         raise ValueError("predicted and reference must hold the same phones in the same order")
@@ -117,7 +117,7 @@ def snr_db(reference, estimate) -> float:
     """Signal-to-noise ratio ``10 log10(|x|^2 / |x - y|^2)`` in dB over the reference's length.
 
     ``estimate`` may be longer (a decoder's padding); its tail is ignored. Explained in
-    notebook 06 ("Measuring quality").
+    notebook 06 ("Measure, level by level").
     """
     reference, estimate = _audio_pair(reference, estimate)
     if not np.any(reference):
@@ -135,7 +135,7 @@ def log_mel_distance(reference, estimate, sample_rate: int = features.SAMPLE_RAT
 
     0 for identical audio; 1 means the mel energies are off by a factor of ten on average.
     The spectrograms are ``features.log_mel_spectrogram_torch`` (centred, floor 1e-5).
-    Explained in notebook 06 ("Measuring quality").
+    Explained in notebook 06 ("Measure, level by level").
     """
     import torch
 
@@ -156,7 +156,7 @@ def stoi(reference, estimate, sample_rate: int = features.SAMPLE_RATE) -> float:
     """Short-Time Objective Intelligibility (Taal et al. 2011), via ``pystoi``: roughly 0 to 1,
     higher is more intelligible; it looks at band envelopes, so a wrong phase costs little.
 
-    Explained in notebook 06 ("Measuring quality").
+    Explained in notebook 06 ("Measure, level by level").
     """
     from pystoi import stoi as pystoi_stoi
 
@@ -171,7 +171,7 @@ def purity(units, phones) -> float:
     """Share of frames whose phone is the most common phone of their unit (1 = pure units).
 
     ``units`` and ``phones``: one entry per frame, shape (n_frames,). Explained in notebook 05
-    ("Are the units phones?").
+    ("How pure are the units?").
     """
     table = _contingency(units, phones)
     return float(table.max(axis=1).sum() / table.sum())
@@ -189,7 +189,7 @@ def phone_normalized_mutual_information(units, phones) -> float:
             unit 2  [   1   0   9 ]
 
     0 when every phone is equally likely in every unit (or there is one phone). Explained in
-    notebook 05 ("Are the units phones?").
+    notebook 05 ("How pure are the units?").
     """
     table = _contingency(units, phones)
     joint = table / table.sum()

@@ -53,7 +53,7 @@ def phones_to_indices(phones) -> list[int]:
     """Phone labels -> indices into :data:`LABELS` (1..51; 0 is the blank).
 
     Raises ``ValueError`` for a phone outside :data:`PHONES` (the blank included) and
-    ``TypeError`` for a single string. Explained in notebook 03 ("The recognizer").
+    ``TypeError`` for a single string. Explained in notebook 03 ("A small CTC phone recognizer").
     """
     phones = validate.labels(phones, "phones")
     unknown = sorted({p for p in phones if p not in _INDEX or p == BLANK_SYMBOL})
@@ -65,7 +65,7 @@ def phones_to_indices(phones) -> list[int]:
 def indices_to_phones(indices) -> list[str]:
     """Indices into :data:`LABELS` -> labels; the blank (index 0) reads as ``"-"``.
 
-    Explained in notebook 03 ("The recognizer").
+    Explained in notebook 03 ("A small CTC phone recognizer").
     """
     indices = validate.label_indices(indices, "indices", n_labels=len(LABELS))
     return [LABELS[i] for i in indices]

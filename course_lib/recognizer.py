@@ -60,6 +60,7 @@ class PhoneRecognizer(nn.Module):
 
     ``forward(features (batch, time, 40), lengths)`` returns ``(hidden, log_probs, lengths)``:
     hidden (batch, frames, hidden_dim) at 50 fps, log_probs (batch, frames, n_labels).
+    Explained in notebook 03 ("A small CTC phone recognizer").
     """
 
     def __init__(self, n_labels: int = len(LABELS), conv_channels: int = 128,
@@ -75,6 +76,8 @@ class PhoneRecognizer(nn.Module):
         self.hidden_dim = 2 * gru_size
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor):
+        """Batched log-mels ``(batch, time, 40)`` with their ``lengths`` -> ``(hidden,
+        log_probs, frame_lengths)`` at 50 fps. Explained in notebook 03."""
         lengths = (lengths + 1) // 2                                # ceil: stride 2, padding 2
         x = self.conv[1](self.conv[0](features.transpose(1, 2)))   # (batch, channels, frames)
         # zero the frames past each utterance's end, as the second convolution's padding
@@ -97,7 +100,7 @@ class PhoneRecognizer(nn.Module):
         ``data.load_audio``; NaN, infinite or absurdly loud samples are refused. Outputs are
         float32 arrays at 50 frames per second; frame i is centred at i / 50 s
         (``features.frame_times(n_frames, hop_length=320, center=True)``). Explained in
-        notebook 03 ("The recognizer").
+        notebook 03 ("A small CTC phone recognizer").
         """
         log_mels = log_mel_features(waveform, sample_rate)[None]
         hidden, log_probs, _ = self(log_mels, torch.tensor([log_mels.shape[1]]))
@@ -111,7 +114,7 @@ class PhoneRecognizer(nn.Module):
 def load_recognizer(path: str | Path | None = None) -> PhoneRecognizer:
     """A trained recognizer in eval mode, on the CPU: the one shipped in
     ``data/ctc_recognizer.pt`` (``path=None``) or the file that :func:`train` wrote to ``path``.
-    Explained in notebook 03 ("The recognizer")."""
+    Explained in notebook 03 ("A small CTC phone recognizer")."""
     path = WEIGHTS_PATH if path is None else Path(path)
     if not path.is_file():
         raise ValueError(f"no recognizer weights at {path}: run `python -m course_lib.recognizer`")

@@ -5,7 +5,7 @@ threads, and on a shared 2-core machine several threads thrash: training runs in
 ``with limited_threads(1):`` instead of calling ``torch.set_num_threads`` for the whole process.
 torch is touched only if it is already imported, so NumPy-only code stays free of it.
 
-Explained in notebook 03 ("Training the recognizer").
+Explained in notebook 03 ("A small CTC phone recognizer").
 """
 
 from __future__ import annotations
