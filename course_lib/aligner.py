@@ -29,38 +29,58 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
-from course_lib import hmm
+from course_lib import hmm, validate
 from course_lib.data import WEIGHTS_DIR, build_corpus
-from course_lib.features import (DEFAULT_HOP_MS, DEFAULT_SAMPLE_RATE, DEFAULT_WINDOW_MS,
-                                 add_deltas, mfcc)
+from course_lib.features import (DEFAULT_HOP_MS, DEFAULT_WINDOW_MS, SAMPLE_RATE, add_deltas,
+                                 frame_times, mfcc, ms_to_samples)
+from course_lib.metrics import boundary_errors
+from course_lib.phones import inventory
 from course_lib.synth import Phone, Utterance
+from course_lib.threads import limited_threads
 
 STATES_PER_PHONE = 3
 VARIANCE_FLOOR = 1e-2  # features have unit variance per utterance; no state may be sharper
 ALIGNER_PATH = WEIGHTS_DIR / "phone_aligner.npz"
 
 
-def aligner_features(waveform: np.ndarray, sample_rate: int = DEFAULT_SAMPLE_RATE) -> np.ndarray:
+def aligner_features(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """13 MFCCs with deltas and double deltas, normalized per utterance: shape (n_frames, 39).
 
     Each dimension has its mean removed and is divided by its standard deviation over the
     utterance (cepstral mean and variance normalization), which takes out much of what the
-    speaker and the channel add.
+    speaker and the channel add. Frame i is centred at ``features.frame_times(n)[i]`` (25 ms
+    windows every 10 ms, uncentred framing). Explained in notebook 02.
     """
     features = add_deltas(mfcc(waveform, sample_rate))
     return (features - features.mean(axis=0)) / np.maximum(features.std(axis=0), 1e-8)
 
 
-def frame_to_seconds(frame: int | np.ndarray) -> float | np.ndarray:
+def frame_to_seconds(frame: int | np.ndarray, sample_rate: int = SAMPLE_RATE
+                     ) -> float | np.ndarray:
     """Time of the boundary just before ``frame``: halfway between its centre and the previous.
 
-    Frame i is centred at ``i * hop + window / 2``, so the boundary between frames i - 1 and i
-    lies at ``i * hop + (window - hop) / 2`` (7.5 ms after ``i * hop`` for 25 ms / 10 ms).
+    Frame centres are ``features.frame_times`` (25 ms windows every 10 ms, uncentred), so the
+    boundary between frames i - 1 and i lies half a hop before the centre of frame i
+    (7.5 ms after ``i * hop`` for 25 ms / 10 ms)::
+
+        frame      i - 1        i
+        centre       |          |
+        boundary          ^  (centre of i - hop / 2)
+
+    Explained in notebook 02 ("A real forced aligner").
     """
-    return (np.asarray(frame) * DEFAULT_HOP_MS + (DEFAULT_WINDOW_MS - DEFAULT_HOP_MS) / 2) / 1000
+    frames = validate.array(frame, "frame", dtype=np.int64, min_length=0)
+    if frames.size and frames.min() < 0:
+        raise ValueError(f"frame must be >= 0, got {frames.min()}")
+    hop = ms_to_samples(DEFAULT_HOP_MS, sample_rate)
+    window = ms_to_samples(DEFAULT_WINDOW_MS, sample_rate)
+    # centre of frame i minus half a hop = centre of a (window - hop)-sample frame at the same
+    # hop: one division, so the times are exactly (i * hop + (window - hop) / 2) / sample_rate
+    boundaries = frame_times(int(frames.max()) + 1 if frames.size else 0, hop_length=hop,
+                             frame_length=window - hop, sample_rate=sample_rate)[frames]
+    return float(boundaries) if boundaries.ndim == 0 else boundaries
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,6 +93,8 @@ class PhoneAligner:
         means, variances: diagonal Gaussian of each state, shape (n_phones * 3, n_dims).
         self_loops: probability that each state stays for another frame, (n_phones * 3,).
         history: mean log-likelihood per frame of the training alignments, per iteration.
+
+    Explained in notebook 02 ("A real forced aligner").
     """
 
     phones: tuple[str, ...]
@@ -81,18 +103,27 @@ class PhoneAligner:
     self_loops: np.ndarray
     history: tuple[float, ...] = ()
 
-    def chain(self, phone_labels: list[str]) -> np.ndarray:
-        """Model states of the left-to-right chain for a phone sequence, (3 * n_labels,)."""
+    def chain(self, phone_labels) -> np.ndarray:
+        """Model states of the left-to-right chain for a phone sequence, (3 * n_labels,)::
+
+            phones   k           æ           t
+            states   k0 k1 k2 -> æ0 æ1 æ2 -> t0 t1 t2     (onset, middle, release)
+
+        ``phone_labels`` is a list (or array) of labels; a single string is refused: write
+        ``["sil"]``, not ``"sil"``. Explained in notebook 02 ("A real forced aligner").
+        """
+        phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
         unknown = sorted(set(phone_labels) - set(self.phones))
-        if not phone_labels or unknown:
-            raise ValueError(f"phone_labels must be a non-empty list of known phones; "
-                             f"unknown: {unknown}" if unknown else "phone_labels is empty")
+        if unknown:
+            raise ValueError(f"phone_labels must hold phones the aligner knows, got unknown "
+                             f"phones {unknown}")
         index = {label: i for i, label in enumerate(self.phones)}
         first_states = np.array([STATES_PER_PHONE * index[label] for label in phone_labels])
         return (first_states[:, None] + np.arange(STATES_PER_PHONE)).ravel()
 
     def log_emission(self, features: np.ndarray) -> np.ndarray:
-        """Gaussian log density of every frame under every state, shape (n_frames, n_states)."""
+        """Gaussian log density of every frame under every state, shape (n_frames, n_states).
+        Explained in notebook 02."""
         precision = 1.0 / self.variances
         constant = -0.5 * (np.log(2 * np.pi * self.variances).sum(axis=1)
                            + (self.means ** 2 * precision).sum(axis=1))
@@ -109,6 +140,8 @@ class PhoneAligner:
 
         Raises:
             ValueError: if there are fewer frames than states (each state needs one frame).
+
+        Explained in notebook 02 ("A real forced aligner").
         """
         chain = self.chain(phone_labels)
         if len(features) < len(chain):
@@ -122,7 +155,7 @@ class PhoneAligner:
                            self.log_emission(features)[:, chain], log_end)
 
     def align(self, waveform: np.ndarray, phone_labels: list[str],
-              sample_rate: int = DEFAULT_SAMPLE_RATE) -> list[Phone]:
+              sample_rate: int = SAMPLE_RATE) -> list[Phone]:
         """Forced alignment: when does each phone of ``phone_labels`` start and end?
 
         Args:
@@ -132,17 +165,23 @@ class PhoneAligner:
 
         Returns:
             One :class:`course_lib.synth.Phone` per label (stress 0), contiguous, from 0 to the
-            end of the waveform; boundaries fall between 10 ms frames.
+            end of the waveform; boundaries fall between 10 ms frames (``frame_to_seconds``).
+
+        A single string is refused (``align(w, "sil")`` would read s, i, l): pass ``["sil"]``;
+        a NumPy array of labels is accepted. Explained in notebook 02 ("A real forced aligner").
         """
+        phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
+        waveform = validate.waveform(waveform, "waveform")
+        sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
         positions, _ = self.align_frames(aligner_features(waveform, sample_rate), phone_labels)
         phone_of_frame = positions // STATES_PER_PHONE
         first_frames = np.searchsorted(phone_of_frame, np.arange(len(phone_labels)))
-        starts = [0.0] + [float(frame_to_seconds(f)) for f in first_frames[1:]]
+        starts = [0.0] + [frame_to_seconds(f, sample_rate) for f in first_frames[1:]]
         ends = starts[1:] + [len(waveform) / sample_rate]
         return [Phone(label, start, end) for label, start, end in zip(phone_labels, starts, ends)]
 
     def decode_phone_loop(self, waveform: np.ndarray, self_loop: float,
-                          sample_rate: int = DEFAULT_SAMPLE_RATE) -> list[Phone]:
+                          sample_rate: int = SAMPLE_RATE) -> list[Phone]:
         """Phone recognition without a transcript: Viterbi through a loop of all phone HMMs.
 
         Every state stays with probability ``self_loop`` (the trained self-loops are replaced);
@@ -170,21 +209,36 @@ class PhoneAligner:
         states, _ = hmm.viterbi(log_start, log_transition, self.log_emission(features))
         new_phone = np.flatnonzero((np.diff(states) != 0) & (states[1:] % STATES_PER_PHONE == 0))
         first_frames = np.concatenate([[0], new_phone + 1])
-        starts = [0.0] + [float(frame_to_seconds(f)) for f in first_frames[1:]]
+        starts = [0.0] + [frame_to_seconds(f, sample_rate) for f in first_frames[1:]]
         ends = starts[1:] + [len(waveform) / sample_rate]
         labels = [self.phones[states[f] // STATES_PER_PHONE] for f in first_frames]
         return [Phone(label, start, end) for label, start, end in zip(labels, starts, ends)]
 
-    def save(self, path: str | Path = ALIGNER_PATH) -> None:
-        """Write the model to a small ``.npz`` file."""
+    def save(self, path: str | Path) -> Path:
+        """Write the model to a small ``.npz`` file at ``path`` (``.npz`` is appended if the
+        name lacks it) and return the path written; :func:`load_phone_aligner` reads it back
+        from either name. There is no default: the shipped model is overwritten only if you
+        name it. Explained in notebook 02."""
+        if path is None or not isinstance(path, (str, Path)):
+            raise TypeError(f"path must be a file name (str or Path), got "
+                            f"{validate.describe(path)}")
+        path = _with_npz_suffix(Path(path))
         np.savez(path, phones=np.array(json.dumps(self.phones)), means=self.means,
                  variances=self.variances, self_loops=self.self_loops,
                  history=np.array(self.history))
+        return path
 
 
-def load_phone_aligner(path: str | Path = ALIGNER_PATH) -> PhoneAligner:
-    """The aligner saved by :meth:`PhoneAligner.save` (by default the one shipped in data/)."""
-    path = Path(path)
+def _with_npz_suffix(path: Path) -> Path:
+    return path if path.suffix == ".npz" else path.with_name(path.name + ".npz")
+
+
+def load_phone_aligner(path: str | Path | None = None) -> PhoneAligner:
+    """The aligner saved by :meth:`PhoneAligner.save` at ``path`` (with or without its
+    ``.npz``), or the one shipped in ``data/`` (``path=None``). Explained in notebook 02."""
+    path = ALIGNER_PATH if path is None else Path(path)
+    if not path.is_file() and _with_npz_suffix(path).is_file():
+        path = _with_npz_suffix(path)
     if not path.is_file():
         raise ValueError(f"no trained aligner at {str(path)!r}: run python -m course_lib.aligner")
     with np.load(path) as archive:
@@ -227,22 +281,22 @@ def train_phone_aligner(utterances: list[Utterance], n_iterations: int = 8,
 
     Returns:
         A :class:`PhoneAligner` whose ``history`` holds the mean Viterbi log-likelihood per
-        frame after each round (it rises as the model improves).
+        frame after each round (it rises as the model improves). Nothing is written to disk
+        (:func:`train` saves). Explained in notebook 02 ("A real forced aligner").
     """
-    if not utterances:
-        raise ValueError("utterances is empty")
-    if n_iterations < 1:
-        raise ValueError(f"n_iterations must be at least 1, got {n_iterations}")
-    with threadpool_limits(1, user_api="blas"):  # small matrices: threads only cost time
+    if len(utterances) == 0:
+        raise ValueError("utterances must hold at least one utterance, got none")
+    n_iterations = validate.integer(n_iterations, "n_iterations", minimum=1)
+    with limited_threads(1):  # small matrices: threads only cost time
         return _train(utterances, n_iterations, progress)
 
 
 def _train(utterances: list[Utterance], n_iterations: int, progress: bool) -> PhoneAligner:
     features = [aligner_features(u.waveform, u.sample_rate) for u in utterances]
     labels = [u.phone_labels for u in utterances]
-    inventory = tuple(sorted({label for phone_labels in labels for label in phone_labels}))
-    n_states = STATES_PER_PHONE * len(inventory)
-    aligner = PhoneAligner(inventory, np.zeros((n_states, 1)), np.ones((n_states, 1)),
+    known = inventory(utterances)
+    n_states = STATES_PER_PHONE * len(known)
+    aligner = PhoneAligner(known, np.zeros((n_states, 1)), np.ones((n_states, 1)),
                            np.full(n_states, 0.5))
     chains = [aligner.chain(phone_labels) for phone_labels in labels]
 
@@ -250,25 +304,14 @@ def _train(utterances: list[Utterance], n_iterations: int, progress: bool) -> Ph
     states = [chain[np.arange(len(f)) * len(chain) // len(f)] for f, chain in zip(features, chains)]
     history = []
     for _ in tqdm(range(n_iterations), desc="Viterbi training", disable=not progress):
-        aligner = PhoneAligner(inventory, *_fit_states(features, states, n_states))
+        aligner = PhoneAligner(known, *_fit_states(features, states, n_states))
         total_score, states = 0.0, []
         for f, phone_labels, chain in zip(features, labels, chains):
             positions, log_score = aligner.align_frames(f, phone_labels)
             states.append(chain[positions])
             total_score += log_score
         history.append(total_score / sum(len(f) for f in features))
-    return PhoneAligner(inventory, *_fit_states(features, states, n_states), tuple(history))
-
-
-def boundary_errors(predicted: list[Phone], reference: list[Phone]) -> np.ndarray:
-    """Absolute error in seconds of every boundary between two phones, shape (n_phones - 1,).
-
-    Both alignments must hold the same phone labels in the same order.
-    """
-    if [p.label for p in predicted] != [p.label for p in reference]:
-        raise ValueError("predicted and reference must hold the same phones in the same order")
-    return np.abs(np.array([p.start for p in predicted[1:]])
-                  - np.array([p.start for p in reference[1:]]))
+    return PhoneAligner(known, *_fit_states(features, states, n_states), tuple(history))
 
 
 def evaluate(aligner: PhoneAligner, utterances: list[Utterance]) -> dict[str, float]:
@@ -276,9 +319,12 @@ def evaluate(aligner: PhoneAligner, utterances: list[Utterance]) -> dict[str, fl
 
     Returns:
         ``{"mean_ms", "median_ms", "within_20ms", "n_boundaries"}``: mean and median absolute
-        boundary error in milliseconds, and the share of boundaries within 20 ms.
+        boundary error (``course_lib.metrics.boundary_errors``) in milliseconds, and the share
+        of boundaries within 20 ms. Explained in notebook 02 ("Scored against the truth").
     """
-    with threadpool_limits(1, user_api="blas"):
+    if len(utterances) == 0:
+        raise ValueError("utterances must hold at least one utterance, got none")
+    with limited_threads(1):
         errors = np.concatenate([
             boundary_errors(aligner.align(u.waveform, u.phone_labels, u.sample_rate), u.phones)
             for u in utterances
@@ -287,16 +333,27 @@ def evaluate(aligner: PhoneAligner, utterances: list[Utterance]) -> dict[str, fl
                 within_20ms=float(np.mean(errors <= 0.020)), n_boundaries=len(errors))
 
 
+def train(n_utterances: int = 400, seed: int = 0, n_iterations: int = 8, *,
+          out: str | Path, progress: bool = True) -> PhoneAligner:
+    """Train on the training split of ``build_corpus(n_utterances, seed=seed)``, save to
+    ``out`` (required: the shipped model is overwritten only if you name it) and return the
+    aligner as saved. Explained in notebook 02 ("A real forced aligner")."""
+    corpus = build_corpus(n_utterances, seed=seed)
+    path = train_phone_aligner(corpus.train, n_iterations, progress).save(out)
+    return load_phone_aligner(path)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Train on the default corpus's training split, score on its test split, save."""
+    """Command line: train on the default corpus's training split, score on its test split,
+    save (``--out``, by default the shipped ``data/phone_aligner.npz``). Notebook 02."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-utterances", type=int, default=400, help="corpus size")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed")
     parser.add_argument("--iterations", type=int, default=8, help="Viterbi training rounds")
     parser.add_argument("--out", type=Path, default=ALIGNER_PATH, help="where to save")
     args = parser.parse_args(argv)
+    aligner = train(args.n_utterances, args.seed, args.iterations, out=args.out)
     corpus = build_corpus(args.n_utterances, seed=args.seed)
-    aligner = train_phone_aligner(corpus.train, args.iterations)
     print("log-likelihood per frame by iteration:", " ".join(f"{h:.2f}" for h in aligner.history))
     known = [u for u in corpus.test if set(u.phone_labels) <= set(aligner.phones)]
     quality = evaluate(aligner, known)
@@ -304,8 +361,8 @@ def main(argv: list[str] | None = None) -> None:
           f"training; {quality['n_boundaries']} boundaries, mean error "
           f"{quality['mean_ms']:.1f} ms, median {quality['median_ms']:.1f} ms, "
           f"{100 * quality['within_20ms']:.1f}% within 20 ms")
-    aligner.save(args.out)
-    print(f"saved {args.out} ({args.out.stat().st_size / 1024:.0f} KB)")
+    path = _with_npz_suffix(args.out)
+    print(f"saved {path} ({path.stat().st_size / 1024:.0f} KB)")
 
 
 if __name__ == "__main__":

@@ -33,23 +33,23 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchaudio
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from course_lib import features, metrics, validate
 from course_lib.data import WEIGHTS_DIR, build_corpus
+from course_lib.phones import inventory, phones_at
 from course_lib.quantize import (
     ResidualVectorQuantizer,
     kmeans,
-    phones_at,
     replace_dead_codes,
     straight_through,
 )
+from course_lib.threads import limited_threads
 
-SAMPLE_RATE = 16_000
 SAMPLES_PER_FRAME = 320
-FRAMES_PER_SECOND = SAMPLE_RATE / SAMPLES_PER_FRAME  # 50.0
+FRAMES_PER_SECOND = features.SAMPLE_RATE / SAMPLES_PER_FRAME  # 50.0
 N_CODEBOOKS = 8
 CODEBOOK_SIZE = 256
 LATENT_DIM = 32
@@ -57,22 +57,30 @@ _UPSAMPLE = 4
 _HOP = SAMPLES_PER_FRAME // _UPSAMPLE  # 80 samples between STFT frames
 _N_FFT = 4 * _HOP  # 320-sample (20 ms) windows
 _FLOOR = 1e-2  # magnitudes are compared as log(|STFT| + _FLOOR)
-_GRIFFIN_LIM = torchaudio.transforms.GriffinLim(n_fft=_N_FFT, hop_length=_HOP, power=1.0,
-                                                n_iter=32, rand_init=False)
 
 
 def log_stft_magnitude(waveforms: torch.Tensor) -> torch.Tensor:
-    """The decoder's target: log(|STFT| + 0.01), 320-sample Hann window, 80-sample hop."""
-    spectrum = torch.stft(waveforms, _N_FFT, _HOP, window=torch.hann_window(_N_FFT),
-                          return_complex=True)
-    return torch.log(spectrum.abs() + _FLOOR)
+    """The decoder's target: log(|STFT| + 0.01), 320-sample Hann window, 80-sample hop,
+    centred (``features.log_stft_magnitude``). ``(batch, n_samples)`` ->
+    ``(batch, 161, 1 + n_samples // 80)``. Explained in notebook 06 ("A tiny neural codec")."""
+    return features.log_stft_magnitude(waveforms, _N_FFT, _HOP, floor=_FLOOR)
+
+
+def _float32(value, name: str, shape: str, last_dim: int | None = None) -> torch.Tensor:
+    """A batch for the torch-facing methods: a float32 tensor of the documented rank."""
+    tensor = features.as_float_tensor(value, name).float()
+    ndim = shape.count(",") + 1
+    if (tensor.ndim != ndim or min(tensor.shape, default=0) < 1
+            or (last_dim is not None and tensor.shape[-1] != last_dim)):
+        raise ValueError(f"{name} must have shape {shape}, got {validate.describe(tensor)}")
+    return tensor
 
 
 class TinyCodec(nn.Module):
     """Encoder, residual vector quantizer and spectral decoder (about 0.5 M parameters).
 
     Torch methods work on batches ``(batch, n_samples)``; :meth:`encode` and :meth:`decode`
-    are the NumPy interface for one utterance.
+    are the NumPy interface for one utterance. Explained in notebook 06 ("A tiny neural codec").
     """
 
     def __init__(self, n_phones: int = 0):
@@ -94,7 +102,12 @@ class TinyCodec(nn.Module):
         self.phone_head = nn.Linear(LATENT_DIM, n_phones) if n_phones else None
 
     def latents(self, waveforms: torch.Tensor) -> torch.Tensor:
-        """``(batch, n_samples)`` -> latents ``(batch, n_frames, LATENT_DIM)``, padding the end."""
+        """``(batch, n_samples)`` -> latents ``(batch, n_frames, LATENT_DIM)``, padding the end.
+
+        Takes float32 or float64 tensors (computed in float32) or NumPy arrays. Explained in
+        notebook 06 ("A tiny neural codec").
+        """
+        waveforms = _float32(waveforms, "waveforms", "(batch, n_samples)")
         n_frames = math.ceil(waveforms.shape[-1] / SAMPLES_PER_FRAME)
         padded = F.pad(waveforms, (0, n_frames * SAMPLES_PER_FRAME - waveforms.shape[-1]))
         spectrum = log_stft_magnitude(padded)[..., :-1]  # 4 STFT frames per codec frame
@@ -102,7 +115,9 @@ class TinyCodec(nn.Module):
 
     def log_magnitude(self, quantized: torch.Tensor) -> torch.Tensor:
         """Quantized latents ``(batch, n_frames, LATENT_DIM)`` -> predicted log STFT magnitude
-        ``(batch, 161, 4 * n_frames + 1)`` (320-sample window, 80-sample hop)."""
+        ``(batch, 161, 4 * n_frames + 1)`` (320-sample window, 80-sample hop). Notebook 06."""
+        quantized = _float32(quantized, "quantized", f"(batch, n_frames, {LATENT_DIM})",
+                             last_dim=LATENT_DIM)
         log_magnitude = self.decoder(quantized.transpose(1, 2))
         return F.pad(log_magnitude, (0, 1), mode="replicate")  # a centred STFT has one more frame
 
@@ -110,11 +125,13 @@ class TinyCodec(nn.Module):
         """Quantized latents ``(batch, n_frames, LATENT_DIM)`` -> waveforms ``(batch, n_samples)``.
 
         The decoder predicts magnitudes only; Griffin-Lim (32 iterations from a fixed start, so
-        deterministic) finds a phase that fits them.
+        deterministic) finds a phase that fits them. Explained in notebook 06.
         """
+        quantized = _float32(quantized, "quantized", f"(batch, n_frames, {LATENT_DIM})",
+                             last_dim=LATENT_DIM)
         magnitude = (torch.exp(self.log_magnitude(quantized)) - _FLOOR).clamp_min(0)
         n_samples = quantized.shape[1] * SAMPLES_PER_FRAME
-        return _GRIFFIN_LIM(magnitude)[..., :n_samples]
+        return features.griffin_lim(magnitude, _N_FFT, _HOP)[..., :n_samples]
 
     def forward(self, waveforms: torch.Tensor, n_levels: int | None = None,
                 quantize: bool = True):
@@ -123,6 +140,7 @@ class TinyCodec(nn.Module):
         Returns ``(log_magnitude, codes, vq_loss, phone_logits)``; ``quantize=False`` skips the
         quantizer (the warm-up of training; codes are then ``None``). ``phone_logits`` is
         ``(batch, n_frames, n_phones)`` for the distilled variant and ``None`` otherwise.
+        Explained in notebook 06.
         """
         latents = self.latents(waveforms)
         if not quantize:
@@ -137,87 +155,76 @@ class TinyCodec(nn.Module):
         return self.log_magnitude(quantized), codes, vq_loss, phone_logits
 
     @torch.no_grad()
-    def encode(self, waveform: np.ndarray) -> np.ndarray:
-        """16 kHz mono audio ``(n_samples,)`` -> codes ``(n_frames, N_CODEBOOKS)`` int64.
+    def encode(self, waveform, sample_rate: int = features.SAMPLE_RATE) -> np.ndarray:
+        """Mono audio ``(n_samples,)`` -> codes ``(n_frames, N_CODEBOOKS)`` int64.
 
-        ``n_frames = ceil(n_samples / 320)``: 50 frames per second, the last one padded.
+        The waveform is resampled from ``sample_rate`` to 16 kHz like ``data.load_audio``; NaN,
+        infinite or absurdly loud samples are refused. ``n_frames = ceil(n_samples_16k / 320)``:
+        50 frames per second, the last one padded; frame i covers [i, i + 1) / 50 s. ::
+
+            frame     0     1     2   ...
+            level 1 [ 17 ][ 201][ 17 ]      codes[:, 0]: the coarse picture
+            level 2 [ 88 ][  3 ][ 140]      codes[:, 1]: what level 1 missed
+              ...
+            level 8 [ 5  ][ 77 ][ 19 ]
+
+        Explained in notebook 06 ("A tiny neural codec").
         """
-        waveform = np.asarray(waveform)
-        if waveform.ndim != 1 or len(waveform) == 0:
-            raise ValueError(f"waveform must be 1-D and non-empty, got shape {waveform.shape}")
-        latents = self.latents(torch.as_tensor(waveform, dtype=torch.float32)[None])
+        samples = features.prepare_waveform(waveform, sample_rate, min_samples=1)
+        latents = self.latents(torch.from_numpy(samples)[None])
         _, codes, _ = self.quantizer(latents, N_CODEBOOKS)
         return codes[0].numpy()
 
     @torch.no_grad()
-    def decode(self, codes: np.ndarray) -> np.ndarray:
-        """Codes ``(n_frames, n_levels)`` with 1 <= n_levels <= 8 leading levels -> waveform.
+    def decode(self, codes) -> np.ndarray:
+        """Codes ``(n_frames, n_levels)`` with n_frames >= 1 and 1 <= n_levels <= 8 leading
+        levels, each in [0, 256) -> waveform, float32 ``(n_frames * 320,)`` at 16 kHz.
 
-        Returns float32 ``(n_frames * 320,)`` at 16 kHz.
+        Accepts lists, NumPy arrays and tensors of integers. Explained in notebook 06.
         """
-        codes = np.asarray(codes)
-        if codes.ndim != 2 or not 1 <= codes.shape[1] <= N_CODEBOOKS:
+        codes = validate.array(codes, "codes", ndim=2, dtype=np.int64, min_length=1)
+        if codes.shape[1] > N_CODEBOOKS:
             raise ValueError(f"codes must have shape (n_frames, n_levels) with 1 <= n_levels <= "
-                             f"{N_CODEBOOKS}, got {codes.shape}")
-        if (not np.issubdtype(codes.dtype, np.integer) or codes.min() < 0
-                or codes.max() >= CODEBOOK_SIZE):
-            raise ValueError(f"codes must be integers in [0, {CODEBOOK_SIZE})")
-        quantized = self.quantizer.decode(torch.as_tensor(codes, dtype=torch.int64)[None])
+                             f"{N_CODEBOOKS}, got shape {codes.shape}")
+        if codes.min() < 0 or codes.max() >= CODEBOOK_SIZE:
+            raise ValueError(f"codes must be integers in [0, {CODEBOOK_SIZE}), got values from "
+                             f"{codes.min()} to {codes.max()}")
+        quantized = self.quantizer.decode(torch.from_numpy(codes)[None])
         return self.synthesize(quantized)[0].numpy().astype(np.float32)
-
-
-# --- quality measures ------------------------------------------------------------------------
-
-def snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """Signal-to-noise ratio 10 log10(|x|^2 / |x - y|^2) in dB over the reference's length."""
-    reference, estimate = np.asarray(reference, np.float64), np.asarray(estimate, np.float64)
-    if estimate.ndim != 1 or len(estimate) < len(reference):
-        raise ValueError(f"estimate must be 1-D and at least as long as reference, got "
-                         f"{estimate.shape} vs {reference.shape}")
-    error = reference - estimate[: len(reference)]
-    return float(10 * np.log10((reference ** 2).sum() / max((error ** 2).sum(), 1e-20)))
-
-
-_MEL = torchaudio.transforms.MelSpectrogram(SAMPLE_RATE, n_fft=400, hop_length=160, n_mels=64)
-
-
-def log_mel_distance(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """Mean absolute difference of log10 mel spectrograms (25 ms / 10 ms, 64 bands), in bels.
-
-    0 for identical audio; 1 means the mel energies are off by a factor of ten on average.
-    """
-    reference = np.asarray(reference, np.float32)
-    estimate = np.asarray(estimate, np.float32)
-    if estimate.ndim != 1 or len(estimate) < len(reference):
-        raise ValueError(f"estimate must be 1-D and at least as long as reference, got "
-                         f"{estimate.shape} vs {reference.shape}")
-    mels = [torch.log10(_MEL(torch.from_numpy(a)) + 1e-5)
-            for a in (reference, estimate[: len(reference)])]
-    return float((mels[0] - mels[1]).abs().mean())
 
 
 # --- training and loading ------------------------------------------------------
 
 def frame_centres(n_frames: int) -> np.ndarray:
-    """Centre in seconds of each codec frame: frame i covers [i, i + 1) / 50 s."""
-    return (np.arange(n_frames) + 0.5) / FRAMES_PER_SECOND
+    """Centre in seconds of each codec frame: frame i covers [i, i + 1) / 50 s, uncentred
+    framing (``features.frame_times`` with 320-sample frames and hop). Explained in
+    notebook 06."""
+    return features.frame_times(n_frames, hop_length=SAMPLES_PER_FRAME,
+                                frame_length=SAMPLES_PER_FRAME)
 
 
 def weights_path(distill: str | None = None) -> Path:
-    """Where the shipped weights live: ``data/codec.pt`` or ``data/codec_distill_phones.pt``."""
+    """Where the shipped weights live: ``data/codec.pt`` or ``data/codec_distill_phones.pt``.
+    Explained in notebook 06."""
     return WEIGHTS_DIR / ("codec.pt" if distill is None else f"codec_distill_{distill}.pt")
 
 
-def load_codec(distill: str | None = None) -> TinyCodec:
-    """The trained codec from ``data/`` in evaluation mode (``distill="phones"``: the variant).
+def load_codec(path: str | Path | None = None, *, distill: str | None = None) -> TinyCodec:
+    """A trained codec in evaluation mode: the shipped one (``path=None``; ``distill="phones"``
+    for the distilled variant) or the file that :func:`train` wrote to ``path``.
 
-    The file also stores the phone inventory and training record in ``codec.training``.
+    The file also stores the phone inventory (``codec.phone_inventory``) and the training
+    record (``codec.training_record``). Explained in notebook 06 ("A tiny neural codec").
     """
-    path = weights_path(distill)
-    if not path.exists():
-        raise ValueError(f"no codec weights at {path}; train them with python -m course_lib.codec")
-    saved = torch.load(path, weights_only=True)
-    codec = TinyCodec(n_phones=len(saved["phones"]) if distill else 0)
+    if distill is not None:
+        validate.choice(distill, "distill", ("phones",))
+    path = weights_path(distill) if path is None else Path(path)
+    if not path.is_file():
+        raise ValueError(f"no codec weights at {str(path)!r}; train them with "
+                         f"python -m course_lib.codec")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    distilled = "phone_head.weight" in saved["state_dict"]
+    codec = TinyCodec(n_phones=len(saved["phones"]) if distilled else 0)
     codec.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
     codec.training_record = saved["record"]
     codec.phone_inventory = saved["phones"]
@@ -251,19 +258,22 @@ def _init_codebooks(codec: TinyCodec, waveforms: torch.Tensor, seed: int) -> Non
 
 
 def evaluate(codec: TinyCodec, utterances, n_levels: int) -> tuple[float, float]:
-    """Mean SNR (dB) and log-mel distance of ``codec`` using ``n_levels`` levels on utterances."""
+    """Mean SNR (dB) and log-mel distance (``course_lib.metrics``) of ``codec`` using its first
+    ``n_levels`` levels on ``utterances``. Explained in notebook 06 ("Measure, level by level")."""
+    n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=N_CODEBOOKS)
+    if len(utterances) == 0:
+        raise ValueError("utterances must hold at least one utterance, got none")
     snrs, distances = [], []
     for utterance in utterances:
-        codes = codec.encode(utterance.waveform)[:, :n_levels]
+        codes = codec.encode(utterance.waveform, utterance.sample_rate)[:, :n_levels]
         audio = codec.decode(codes)
-        snrs.append(snr_db(utterance.waveform, audio))
-        distances.append(log_mel_distance(utterance.waveform, audio))
+        snrs.append(metrics.snr_db(utterance.waveform, audio))
+        distances.append(metrics.log_mel_distance(utterance.waveform, audio))
     return float(np.mean(snrs)), float(np.mean(distances))
 
 
-def train(steps: int = 3000, *, distill: str | None = None, seed: int = 0,
-          batch_size: int = 16, crop_frames: int = 40, n_eval: int = 20,
-          out: Path | None = None) -> dict:
+def train(steps: int = 3000, *, out: str | Path, distill: str | None = None, seed: int = 0,
+          batch_size: int = 16, crop_frames: int = 40, n_eval: int = 20) -> TinyCodec:
     """Train the codec on the default corpus's training split for a wall-clock budget.
 
     Batches of random 0.8 s crops; Adam (lr 1e-3, cosine decay). The first 15% of the steps
@@ -271,15 +281,25 @@ def train(steps: int = 3000, *, distill: str | None = None, seed: int = 0,
     starts at k-means centroids of its residuals, and training continues with the quantizer
     and quantizer dropout. Loss = L1 between predicted and true log(|STFT| + 0.01) + RVQ
     codebook/commitment loss (+ phone cross-entropy on level 1 with ``distill``); dead codes
-    are re-seeded every 100 steps. Writes float16 weights and returns the training record
-    (steps, minutes, final loss, per-level SNR and log-mel distance on ``n_eval`` test
-    utterances). 3,000 steps take 5-10 minutes on 2 CPU cores.
+    are re-seeded every 100 steps. Writes float16 weights to ``out`` (required: the shipped
+    weights are overwritten only if you name them) and returns the codec as saved, with the
+    training record (steps, minutes, final loss, per-level SNR and log-mel distance on
+    ``n_eval`` test utterances) in ``codec.training_record``. Runs on one thread (two thrash
+    when another process shares the 2 cores). 3,000 steps take 5-10 minutes on 2 CPU cores.
+    Explained in notebook 06.
     """
+    if distill is not None:
+        validate.choice(distill, "distill", ("phones",))
+    with limited_threads(1):
+        _train(steps, Path(out), distill, seed, batch_size, crop_frames, n_eval)
+    return load_codec(out)
+
+
+def _train(steps, out, distill, seed, batch_size, crop_frames, n_eval) -> None:
     torch.manual_seed(seed)
-    torch.set_num_threads(1)  # two threads thrash when another process shares the 2 cores
     rng = np.random.default_rng(seed)
     corpus = build_corpus()
-    phones = sorted({p.label for u in corpus.utterances for p in u.phones})
+    phones = list(inventory(corpus.utterances))
     phone_index = {name: i for i, name in enumerate(phones)}
     codec = TinyCodec(n_phones=len(phones) if distill else 0)
     optimizer = torch.optim.Adam(codec.parameters(), lr=1e-3)
@@ -324,13 +344,14 @@ def train(steps: int = 3000, *, distill: str | None = None, seed: int = 0,
     for n_levels in (1, 2, 4, 8):
         snr, distance = evaluate(codec, corpus.test[:n_eval], n_levels)
         record["levels"][n_levels] = {"snr_db": snr, "log_mel_distance": distance}
-    out = out or weights_path(distill)
     state = {k: v.half() for k, v in codec.state_dict().items()}
+    out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": state, "phones": phones, "record": record}, out)
-    return record
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: train (``--out``, by default the shipped file in ``data/``) and print the
+    quality per number of levels. Explained in notebook 06."""
     parser = argparse.ArgumentParser(description="Train the course's tiny codec (notebook 06).")
     parser.add_argument("--steps", type=int, default=3000, help="training steps")
     parser.add_argument("--distill", choices=["phones"], default=None,
@@ -338,13 +359,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="weights file (default: data/)")
     args = parser.parse_args(argv)
-    record = train(args.steps, distill=args.distill, seed=args.seed, out=args.out)
+    out = args.out or weights_path(args.distill)
+    record = train(args.steps, distill=args.distill, seed=args.seed, out=out).training_record
     print(f"trained {record['steps']} steps in {record['minutes']:.1f} min; "
           "test split, 20 utterances:")
     print(f"{'levels':>6} {'SNR dB':>8} {'log-mel dist':>13}")
     for n_levels, scores in record["levels"].items():
         print(f"{n_levels:>6} {scores['snr_db']:8.2f} {scores['log_mel_distance']:13.3f}")
-    print(f"wrote {args.out or weights_path(args.distill)}")
+    print(f"wrote {out}")
 
 
 if __name__ == "__main__":

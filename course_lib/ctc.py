@@ -31,6 +31,30 @@ BLANK = 0
 MERGE_MODES = ("average", "last", "confidence")
 
 
+def runs(sequence) -> tuple[np.ndarray, np.ndarray]:
+    """Where each run of equal neighbours starts and ends: the course's one run-length helper.
+
+    ``sequence`` is 1-D (labels, integers, a list or an array). Returns ``(starts, ends)``,
+    int64 arrays with ``ends`` exclusive, covering every position once::
+
+        sequence   sil sil k  k  æ  sil
+        runs       [-----) [---) [) [)
+        starts     0       2     4  5
+        ends       2       4     5  6
+
+    ``collapse``, ``ctc_segments``, ``quantize.deduplicate`` and ``rates.merged_segments``
+    are all built on it. Explained in notebook 03 ("The blank and the collapse function").
+    """
+    values = np.asarray(sequence)
+    if values.ndim != 1:
+        raise ValueError(f"sequence must be 1-D, got shape {values.shape}")
+    if len(values) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    changes = np.flatnonzero(values[1:] != values[:-1]) + 1
+    return np.concatenate([[0], changes]).astype(np.int64), \
+        np.concatenate([changes, [len(values)]]).astype(np.int64)
+
+
 def collapse(path, blank: int = BLANK) -> list[int]:
     """The label sequence a CTC path stands for: merge runs of a symbol, then drop blanks.
 
@@ -38,7 +62,8 @@ def collapse(path, blank: int = BLANK) -> list[int]:
     of 5 keeps them apart. Collapsing twice changes nothing.
     """
     path = [int(symbol) for symbol in path]
-    return [s for i, s in enumerate(path) if s != blank and (i == 0 or s != path[i - 1])]
+    starts, _ = runs(path)
+    return [path[start] for start in starts if path[start] != blank]
 
 
 def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
@@ -261,9 +286,7 @@ def ctc_segments(log_probs: np.ndarray, blank: int = BLANK) -> list[tuple[int, i
     """Runs of the same symbol along the best (greedy) path: (symbol, start, end) with
     ``end`` exclusive, blank runs included, covering every frame once."""
     path = np.argmax(_check_log_probs(log_probs), axis=1)
-    boundaries = np.flatnonzero(np.diff(path)) + 1
-    starts = np.concatenate([[0], boundaries])
-    ends = np.concatenate([boundaries, [len(path)]])
+    starts, ends = runs(path)
     return [(int(path[s]), int(s), int(e)) for s, e in zip(starts, ends)]
 
 

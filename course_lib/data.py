@@ -21,7 +21,8 @@ import numpy as np
 import soundfile
 from tqdm.auto import tqdm
 
-from course_lib.synth import Phone, Utterance, _resample, synthesize
+from course_lib.features import SAMPLE_RATE, resample
+from course_lib.synth import Phone, Utterance, synthesize
 
 # Trained weights ship with the repository in data/; COURSE_DATA_DIR moves only the corpus caches.
 WEIGHTS_DIR = Path(__file__).resolve().parent.parent / "data"
@@ -104,7 +105,7 @@ def build_corpus(
     *,
     seed: int = 0,
     test_fraction: float = 0.2,
-    sample_rate: int = 16_000,
+    sample_rate: int = SAMPLE_RATE,
     cache: bool = True,
 ) -> Corpus:
     """Synthesize a deterministic corpus of varied English sentences with phone alignments.
@@ -186,7 +187,7 @@ def _load_corpus(path: Path) -> Corpus:
     return Corpus(tuple(utterances), tuple(split))
 
 
-def load_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray:
+def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Read an audio file (WAV, FLAC, OGG, ...) as mono float32 at ``sample_rate``.
 
     Channels are averaged; the signal is resampled with a polyphase filter.
@@ -208,7 +209,9 @@ def load_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray
     if samples.shape[0] == 0:
         raise ValueError(f"audio file {str(path)!r} is empty (0 samples)")
     mono = samples.mean(axis=1)
+    if not np.all(np.isfinite(mono)):
+        raise ValueError(f"audio file {str(path)!r} holds NaN or infinite samples")
     peak = float(np.abs(mono).max())
     if peak < 1e-4:
         raise ValueError(f"audio file {str(path)!r} is silent (peak amplitude {peak:.1e})")
-    return _resample(mono, file_rate, sample_rate)
+    return resample(mono, file_rate, sample_rate)

@@ -1,7 +1,13 @@
 """Classical speech features: framing, power spectrum, mel filterbank, log, DCT, MFCCs, deltas.
 
 Each step is one short function so that notebook 01 can draw what it does; ``mfcc`` chains them.
-All outputs are time-major: one row per frame, ``(n_frames, n_dims)``.
+NumPy outputs are time-major: one row per frame, ``(n_frames, n_dims)``.
+
+This module is the course's one home for spectrograms and the clock of frames:
+:data:`SAMPLE_RATE`, :func:`frame_times` and :func:`mel_filterbank` are used everywhere else.
+The models and their losses (``recognizer``, ``codec``, ``metrics``) take their spectrograms
+from the torch section at the end (:func:`stft_magnitude`, :func:`log_mel_spectrogram_torch`,
+:func:`log_stft_magnitude`, :func:`griffin_lim`), which imports torch only when called.
 
 Conventions (notebook 01 shows the settings under which librosa and torchaudio agree):
 
@@ -17,11 +23,14 @@ Explained in notebook 01.
 
 from __future__ import annotations
 
+from fractions import Fraction
+from functools import lru_cache
+
 import numpy as np
 
 from course_lib import validate
 
-DEFAULT_SAMPLE_RATE = 16_000
+SAMPLE_RATE = 16_000  # the course's one sample rate: every waveform is 16 kHz unless stated
 DEFAULT_WINDOW_MS = 25.0
 DEFAULT_HOP_MS = 10.0
 POWER_FLOOR = 1e-10  # smallest power before the log: digital silence becomes -100 dB, not -inf
@@ -45,12 +54,56 @@ def _positive_int(value, name: str) -> int:
     return int(value)
 
 
-def ms_to_samples(milliseconds: float, sample_rate: int = DEFAULT_SAMPLE_RATE) -> int:
+def ms_to_samples(milliseconds: float, sample_rate: int = SAMPLE_RATE) -> int:
     """Length in whole samples of ``milliseconds`` at ``sample_rate`` (25 ms at 16 kHz -> 400)."""
     n_samples = int(round(milliseconds * sample_rate / 1000))
     if n_samples < 1:
         raise ValueError(f"{milliseconds} ms at {sample_rate} Hz is less than one sample")
     return n_samples
+
+
+def resample(waveform, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """Polyphase resampling (``scipy.signal.resample_poly``) of a 1-D signal; float32 out.
+
+    The one resampler of the course: ``synth``, ``data.load_audio`` and the models'
+    ``sample_rate=`` arguments all use it. Returns shape
+    ``(ceil(n_samples * to_rate / from_rate),)``. Explained in notebook 00 ("Your own audio").
+    """
+    from scipy.signal import resample_poly
+
+    from_rate = _positive_int(from_rate, "from_rate")
+    to_rate = _positive_int(to_rate, "to_rate")
+    waveform = np.asarray(waveform)
+    if from_rate == to_rate:
+        return waveform.astype(np.float32)
+    ratio = Fraction(to_rate, from_rate)
+    return resample_poly(waveform, ratio.numerator, ratio.denominator).astype(np.float32)
+
+
+MAX_AMPLITUDE = 2.0 ** 15  # the int16 range: no sound file holds louder samples
+
+
+def prepare_waveform(waveform, sample_rate: int = SAMPLE_RATE, *, min_samples: int = 1,
+                     name: str = "waveform") -> np.ndarray:
+    """Check a waveform given to a model and bring it to :data:`SAMPLE_RATE`, float32.
+
+    The waveform must be 1-D, finite and within ``+-MAX_AMPLITUDE`` (audio scaled by 1e30 is
+    refused, not turned into NaN); it is resampled with :func:`resample` and must then hold at
+    least ``min_samples`` samples. Errors name ``name``. Returns shape (n_samples_16k,).
+    Explained in notebook 03 ("A small CTC phone recognizer") and notebook 06 ("A tiny neural
+    codec").
+    """
+    samples = validate.waveform(waveform, name)
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
+    peak = float(np.abs(samples).max()) if len(samples) else 0.0
+    if peak > MAX_AMPLITUDE:
+        raise ValueError(f"{name} must hold samples within +-{MAX_AMPLITUDE:g} (audio is "
+                         f"usually within +-1), got a peak of {peak:.3g}")
+    samples = resample(samples, sample_rate, SAMPLE_RATE)
+    if len(samples) < min_samples:
+        raise ValueError(f"{name} must last at least {min_samples} samples at {SAMPLE_RATE} Hz "
+                         f"({1000 * min_samples / SAMPLE_RATE:g} ms), got {len(samples)}")
+    return samples
 
 
 def frame_signal(waveform: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
@@ -80,7 +133,7 @@ def frame_signal(waveform: np.ndarray, frame_length: int, hop_length: int) -> np
 
 
 def frame_times(n_frames: int, *, hop_length: int = 160, frame_length: int = 400,
-                sample_rate: int = DEFAULT_SAMPLE_RATE, center: bool = False) -> np.ndarray:
+                sample_rate: int = SAMPLE_RATE, center: bool = False) -> np.ndarray:
     """The course's one rule for where frame ``i`` sits in time: its centre, in seconds.
 
     Two framings occur in the course:
@@ -151,7 +204,7 @@ def mel_to_hz(mels):
     return 700.0 * (10.0 ** (np.asarray(mels, dtype=np.float64) / 2595.0) - 1.0)
 
 
-def mel_filterbank(sample_rate: int = DEFAULT_SAMPLE_RATE, n_fft: int = 400, n_mels: int = 40,
+def mel_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = 400, n_mels: int = 40,
                    fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
     """Triangular filters evenly spaced on the mel scale, one per row.
 
@@ -194,7 +247,7 @@ def power_to_db(power: np.ndarray, top_db: float | None = 80.0) -> np.ndarray:
 
 def log_mel_spectrogram(
     waveform: np.ndarray,
-    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    sample_rate: int = SAMPLE_RATE,
     n_mels: int = 40,
     window_ms: float = DEFAULT_WINDOW_MS,
     hop_ms: float = DEFAULT_HOP_MS,
@@ -241,7 +294,7 @@ def dct_matrix(n_coefficients: int, n_inputs: int) -> np.ndarray:
 
 def mfcc(
     waveform: np.ndarray,
-    sample_rate: int = DEFAULT_SAMPLE_RATE,
+    sample_rate: int = SAMPLE_RATE,
     n_mfcc: int = 13,
     n_mels: int = 40,
     window_ms: float = DEFAULT_WINDOW_MS,
@@ -297,3 +350,127 @@ def add_deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
     velocity = deltas(features, n_context)
     return np.hstack([np.asarray(features, dtype=np.float64), velocity,
                       deltas(velocity, n_context)])
+
+
+# --- the torch path: spectrograms for models and their losses ----------------------------------
+#
+# Models train on batches of tensors and need gradients, so this section works on torch tensors
+# and returns them in torch's layout, frequency before time: (batch, n_bins, n_frames), the
+# channels-first shape a Conv1d reads. torch is imported inside each function: importing this
+# module (notebooks 00-02) does not load it. Every STFT here is *centred*: the signal is
+# reflect-padded by n_fft // 2 on each side, so ``1 + n_samples // hop_length`` frames, frame i
+# centred on sample ``i * hop_length`` (``frame_times(..., center=True)``).
+
+
+def as_float_tensor(waveforms, name: str):
+    """``waveforms`` as a real floating tensor (gradients kept): tensors keep their float
+    dtype, NumPy arrays and lists become float32 (checked to be finite); integer and complex
+    tensors are refused with ``TypeError`` naming ``name``. Explained in notebook 06."""
+    import torch
+
+    if not isinstance(waveforms, torch.Tensor):
+        return torch.from_numpy(validate.array(waveforms, name, min_length=0).astype(np.float32))
+    if not waveforms.is_floating_point():
+        raise TypeError(f"{name} must be a real floating tensor (float32 or float64), got "
+                        f"{validate.describe(waveforms)}")
+    return waveforms
+
+
+def _check_batch(waveforms, name: str, n_fft: int):
+    if waveforms.ndim not in (1, 2) or waveforms.shape[-1] <= n_fft // 2:
+        raise ValueError(f"{name} must have shape (n_samples,) or (batch, n_samples) with "
+                         f"n_samples > n_fft // 2 = {n_fft // 2}, got "
+                         f"{validate.describe(waveforms)}")
+
+
+def stft_magnitude(waveforms, n_fft: int, hop_length: int, *, power: float = 1.0):
+    """Centred STFT magnitude ``|STFT|`` (``power=1``) or power ``|STFT|^2`` (``power=2``).
+
+    Args:
+        waveforms: tensor (or array) of shape (n_samples,) or (batch, n_samples).
+        n_fft: window and FFT length in samples (a periodic Hann window of that length).
+        hop_length: samples between frame centres.
+
+    Returns:
+        Tensor of shape (..., n_fft // 2 + 1, 1 + n_samples // hop_length), in the input's
+        float dtype. Explained in notebook 01 (the same spectrum, centred) and notebook 06.
+    """
+    import torch
+
+    waveforms = as_float_tensor(waveforms, "waveforms")
+    n_fft = _positive_int(n_fft, "n_fft")
+    hop_length = _positive_int(hop_length, "hop_length")
+    power = validate.real(power, "power", above=0)
+    _check_batch(waveforms, "waveforms", n_fft)
+    window = torch.hann_window(n_fft, dtype=waveforms.dtype, device=waveforms.device)
+    magnitude = torch.stft(waveforms, n_fft, hop_length, window=window,
+                           return_complex=True).abs()
+    return magnitude if power == 1 else magnitude ** power
+
+
+def log_mel_spectrogram_torch(waveforms, *, sample_rate: int = SAMPLE_RATE, n_fft: int = 400,
+                              hop_length: int = 160, n_mels: int = 40, floor: float = 1e-6):
+    """Natural log of mel band energies, ``log(mels @ |STFT|^2 + floor)``, on tensors.
+
+    The mel filters are :func:`mel_filterbank`'s (HTK scale, peak 1, 0 Hz to Nyquist); the
+    STFT is :func:`stft_magnitude`'s (centred, periodic Hann window of ``n_fft``). The
+    recognizer's front end (40 bands, 25 ms / 10 ms) and the codec's log-mel distance (64
+    bands) both come from here.
+
+    Returns:
+        Tensor (..., n_mels, 1 + n_samples // hop_length). Explained in notebook 01
+        ("Mel filterbank") and notebook 03 ("A small CTC phone recognizer").
+    """
+    import torch
+
+    floor = validate.real(floor, "floor", above=0)
+    power = stft_magnitude(waveforms, n_fft, hop_length, power=2.0)
+    filters = torch.tensor(_cached_filterbank(sample_rate, n_fft, n_mels), dtype=power.dtype,
+                           device=power.device)
+    return torch.log(filters @ power + floor)
+
+
+def log_stft_magnitude(waveforms, n_fft: int, hop_length: int, *, floor: float = 1e-2):
+    """``log(|STFT| + floor)``: the codec's spectrum (320-sample window, 80-sample hop).
+
+    Returns:
+        Tensor (..., n_fft // 2 + 1, 1 + n_samples // hop_length). Explained in notebook 06.
+    """
+    import torch
+
+    floor = validate.real(floor, "floor", above=0)
+    return torch.log(stft_magnitude(waveforms, n_fft, hop_length) + floor)
+
+
+def griffin_lim(magnitude, n_fft: int, hop_length: int, *, n_iter: int = 32):
+    """A waveform whose centred STFT magnitude fits ``magnitude``: the inverse of
+    :func:`stft_magnitude` up to phase (Griffin-Lim with momentum 0.99, torchaudio's).
+
+    The phase starts at zero rather than at random, so the result is deterministic.
+
+    Args:
+        magnitude: tensor (..., n_fft // 2 + 1, n_frames), non-negative.
+
+    Returns:
+        Tensor (..., (n_frames - 1) * hop_length). Explained in notebook 06 ("A tiny neural codec").
+    """
+    import torch
+    import torchaudio
+
+    n_fft = _positive_int(n_fft, "n_fft")
+    hop_length = _positive_int(hop_length, "hop_length")
+    n_iter = _positive_int(n_iter, "n_iter")
+    magnitude = as_float_tensor(magnitude, "magnitude")
+    if magnitude.ndim < 2 or magnitude.shape[-2] != n_fft // 2 + 1 or magnitude.shape[-1] < 1:
+        raise ValueError(f"magnitude must have shape (..., n_fft // 2 + 1 = {n_fft // 2 + 1}, "
+                         f"n_frames >= 1), got {validate.describe(magnitude)}")
+    window = torch.hann_window(n_fft, dtype=magnitude.dtype, device=magnitude.device)
+    return torchaudio.functional.griffinlim(magnitude, window, n_fft, hop_length, n_fft, 1.0,
+                                            n_iter, 0.99, None, False)
+
+
+@lru_cache(maxsize=16)
+def _cached_filterbank(sample_rate: int, n_fft: int, n_mels: int) -> np.ndarray:
+    filters = mel_filterbank(sample_rate, n_fft, n_mels)
+    filters.setflags(write=False)
+    return filters

@@ -30,6 +30,8 @@ from scipy import sparse
 from torch import nn
 from torch.nn import functional as F
 
+from course_lib.ctc import runs
+
 
 # --- validation ------------------------------------------------------------------------------
 
@@ -142,59 +144,8 @@ def deduplicate(units: np.ndarray) -> np.ndarray:
     units = np.asarray(units)
     if units.ndim != 1:
         raise ValueError(f"units must be 1-D, got shape {units.shape}")
-    if len(units) == 0:
-        return units.copy()
-    keep = np.concatenate([[True], units[1:] != units[:-1]])
-    return units[keep]
-
-
-def phones_at(phones, times) -> list[str]:
-    """The label of the phone whose [start, end) contains each time (seconds).
-
-    Label frames with ``times`` = their centres. Times before the first phone get the first
-    phone's label, times past the end the last one's (padding frames). Notebooks 05, 06.
-    """
-    if len(phones) == 0:
-        raise ValueError("phones must not be empty")
-    starts = np.array([phone.start for phone in phones])
-    which = np.searchsorted(starts, np.asarray(times), side="right") - 1
-    which = np.clip(which, 0, len(phones) - 1)
-    return [phones[i].label for i in which]
-
-
-def purity(units: np.ndarray, phones: np.ndarray) -> float:
-    """Share of frames whose phone is the most common phone of their unit (1 = pure units)."""
-    table = _contingency(units, phones)
-    return float(table.max(axis=1).sum() / table.sum())
-
-
-def phone_normalized_mutual_information(units: np.ndarray, phones: np.ndarray) -> float:
-    """I(phone; unit) / H(phone): the share of phone uncertainty a unit removes (0 to 1).
-
-    The measure HuBERT reports for its units. Computed in log space from the joint counts.
-    Notebook 05.
-    """
-    table = _contingency(units, phones)
-    joint = table / table.sum()
-    p_unit, p_phone = joint.sum(axis=1, keepdims=True), joint.sum(axis=0, keepdims=True)
-    nonzero = joint > 0
-    mutual = float((joint[nonzero] * (np.log(joint[nonzero])
-                                      - np.log((p_unit @ p_phone)[nonzero]))).sum())
-    p = p_phone[p_phone > 0]
-    entropy = float(-(p * np.log(p)).sum())
-    return mutual / entropy if entropy > 0 else 0.0
-
-
-def _contingency(units, phones) -> np.ndarray:
-    units, phones = np.asarray(units), np.asarray(phones)
-    if units.ndim != 1 or units.shape != phones.shape or len(units) == 0:
-        raise ValueError(f"units and phones must be 1-D of the same non-zero length, "
-                         f"got {units.shape} and {phones.shape}")
-    _, unit_ids = np.unique(units, return_inverse=True)
-    _, phone_ids = np.unique(phones, return_inverse=True)
-    table = np.zeros((unit_ids.max() + 1, phone_ids.max() + 1))
-    np.add.at(table, (unit_ids, phone_ids), 1)
-    return table
+    starts, _ = runs(units)
+    return units[starts]
 
 
 # --- vector quantization with the straight-through estimator ---------------------------------

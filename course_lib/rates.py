@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib.ctc import runs
 from course_lib.synth import Phone
 
 _TOKEN_PATTERN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
@@ -62,7 +63,9 @@ def merged_segments(labels: list[str]) -> list[str]:
     a CTC model this is the content-adaptive compression of notebook 03: however long a
     silence or a vowel lasts, it becomes one token.
     """
-    return [label for i, label in enumerate(labels) if i == 0 or label != labels[i - 1]]
+    labels = list(labels)
+    starts, _ = runs(np.array(labels, dtype=object))
+    return [labels[start] for start in starts]
 
 
 def codec_tokens(duration_s: float, n_codebooks: int, frames_per_second: float) -> int:

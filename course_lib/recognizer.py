@@ -23,69 +23,36 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torchaudio
 from torch import nn
 from tqdm.auto import tqdm
 
+from course_lib import features, metrics
 from course_lib.ctc import BLANK, greedy_decode
 from course_lib.data import WEIGHTS_DIR, build_corpus
-from course_lib.synth import SILENCE, Utterance
+from course_lib.phones import LABELS, indices_to_phones, phones_to_indices
+from course_lib.synth import Utterance
+from course_lib.threads import limited_threads
 
-SAMPLE_RATE = 16_000
 N_MELS = 40
+MEL_WINDOW = 400               # 25 ms at 16 kHz
 MEL_HOP = 160                  # 10 ms at 16 kHz: 100 log-mel frames per second
 FRAMES_PER_SECOND = 50         # after the stride-2 convolution
 WEIGHTS_PATH = WEIGHTS_DIR / "ctc_recognizer.pt"
 TRAINING_CORPUS = dict(n_utterances=1500, seed=1)  # the default corpus (400, seed 0) stays unseen
 
-# eSpeak NG's phones as the corpus uses them: rhotic vowels and diphthongs are single phones
-# (the synthesizer times them as one unit, so their true timings can be scored), and pauses
-# are the label "sil".
-PHONES = (
-    SILENCE, "aɪ", "aɪə", "aɪɚ", "aʊ", "b", "d", "eɪ", "f", "h", "i", "iː", "j", "k", "l", "m",
-    "n", "oʊ", "p", "s", "t", "tʃ", "uː", "v", "w", "z", "æ", "ð", "ŋ", "ɐ", "ɑː", "ɑːɹ", "ɔ",
-    "ɔː", "ɔːɹ", "ə", "əl", "ɚ", "ɛ", "ɛɹ", "ɜː", "ɡ", "ɪ", "ɪɹ", "ɹ", "ɾ", "ʃ", "ʊ", "ʊɹ",
-    "ʌ", "ᵻ",
-)
-BLANK_SYMBOL = "-"
-LABELS = (BLANK_SYMBOL,) + PHONES    # index 0 is the CTC blank
-_INDEX = {label: i for i, label in enumerate(LABELS)}
 
+def log_mel_features(waveform, sample_rate: int = features.SAMPLE_RATE) -> torch.Tensor:
+    """The recognizer's front end: 40 log-mel energies every 10 ms (25 ms Hann windows,
+    centred), normalized per utterance to zero mean and unit variance in each band.
 
-def phones_to_indices(phones: list[str]) -> list[int]:
-    """Phone labels -> label indices (1..51). Raises ``ValueError`` for a phone outside
-    :data:`PHONES`."""
-    unknown = sorted({p for p in phones if p not in _INDEX or p == BLANK_SYMBOL})
-    if unknown:
-        raise ValueError(f"phones {unknown} are not in the recognizer's phone set PHONES")
-    return [_INDEX[p] for p in phones]
-
-
-def indices_to_phones(indices) -> list[str]:
-    """Label indices -> labels; the blank (index 0) reads as ``"-"``."""
-    indices = [int(i) for i in indices]
-    if any(not 0 <= i < len(LABELS) for i in indices):
-        raise ValueError(f"indices must lie in [0, {len(LABELS)}), got {indices}")
-    return [LABELS[i] for i in indices]
-
-
-def log_mel_features(waveform: np.ndarray) -> torch.Tensor:
-    """40 log-mel energies every 10 ms (25 ms Hann windows), normalized per utterance to zero
-    mean and unit variance in each band. Input: (n_samples,) at 16 kHz. Output:
-    (n_samples // 160 + 1, 40) float32 tensor."""
-    waveform = np.asarray(waveform)
-    if waveform.ndim != 1 or len(waveform) < 400:
-        raise ValueError(f"waveform must be 1-D with at least 400 samples (25 ms at 16 kHz), "
-                         f"got shape {waveform.shape}")
-    signal = torch.as_tensor(waveform, dtype=torch.float32)
-    spectrum = torch.stft(signal, n_fft=400, hop_length=MEL_HOP, window=torch.hann_window(400),
-                          return_complex=True).abs() ** 2           # (201, n_mel_frames)
-    log_mels = torch.log(_mel_filters().T @ spectrum + 1e-6).T      # (n_mel_frames, 40)
+    Input: (n_samples,) at ``sample_rate`` (resampled to 16 kHz), at least 25 ms long. Output:
+    (n_samples_16k // 160 + 1, 40) float32 tensor; frame i is centred at i / 100 s
+    (``features.frame_times(n, hop_length=160, center=True)``). Explained in notebook 03.
+    """
+    waveform = features.prepare_waveform(waveform, sample_rate, min_samples=MEL_WINDOW)
+    log_mels = features.log_mel_spectrogram_torch(
+        torch.from_numpy(waveform), n_fft=MEL_WINDOW, hop_length=MEL_HOP, n_mels=N_MELS).T
     return (log_mels - log_mels.mean(0)) / (log_mels.std(0) + 1e-5)
-
-
-def _mel_filters() -> torch.Tensor:
-    return torchaudio.functional.melscale_fbanks(201, 0.0, SAMPLE_RATE / 2, N_MELS, SAMPLE_RATE)
 
 
 class PhoneRecognizer(nn.Module):
@@ -93,6 +60,7 @@ class PhoneRecognizer(nn.Module):
 
     ``forward(features (batch, time, 40), lengths)`` returns ``(hidden, log_probs, lengths)``:
     hidden (batch, frames, hidden_dim) at 50 fps, log_probs (batch, frames, n_labels).
+    Explained in notebook 03 ("A small CTC phone recognizer").
     """
 
     def __init__(self, n_labels: int = len(LABELS), conv_channels: int = 128,
@@ -108,6 +76,8 @@ class PhoneRecognizer(nn.Module):
         self.hidden_dim = 2 * gru_size
 
     def forward(self, features: torch.Tensor, lengths: torch.Tensor):
+        """Batched log-mels ``(batch, time, 40)`` with their ``lengths`` -> ``(hidden,
+        log_probs, frame_lengths)`` at 50 fps. Explained in notebook 03."""
         lengths = (lengths + 1) // 2                                # ceil: stride 2, padding 2
         x = self.conv[1](self.conv[0](features.transpose(1, 2)))   # (batch, channels, frames)
         # zero the frames past each utterance's end, as the second convolution's padding
@@ -122,21 +92,30 @@ class PhoneRecognizer(nn.Module):
         return hidden, self.output(hidden).log_softmax(-1), lengths
 
     @torch.no_grad()
-    def encode(self, waveform: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One 16 kHz waveform -> (hidden (n_frames, hidden_dim), log_probs (n_frames,
-        n_labels)) as float32 arrays at 50 frames per second; frame i is centred at i / 50 s."""
-        features = log_mel_features(waveform)[None]
-        hidden, log_probs, _ = self(features, torch.tensor([features.shape[1]]))
+    def encode(self, waveform, sample_rate: int = features.SAMPLE_RATE
+               ) -> tuple[np.ndarray, np.ndarray]:
+        """One waveform -> (hidden (n_frames, hidden_dim), log_probs (n_frames, n_labels)).
+
+        ``waveform`` (n_samples,) at ``sample_rate`` is resampled to 16 kHz like
+        ``data.load_audio``; NaN, infinite or absurdly loud samples are refused. Outputs are
+        float32 arrays at 50 frames per second; frame i is centred at i / 50 s
+        (``features.frame_times(n_frames, hop_length=320, center=True)``). Explained in
+        notebook 03 ("A small CTC phone recognizer").
+        """
+        log_mels = log_mel_features(waveform, sample_rate)[None]
+        hidden, log_probs, _ = self(log_mels, torch.tensor([log_mels.shape[1]]))
         return hidden[0].numpy(), log_probs[0].numpy()
 
-    def transcribe(self, waveform: np.ndarray) -> list[str]:
-        """Greedy CTC decoding of one waveform into phone labels."""
-        return indices_to_phones(greedy_decode(self.encode(waveform)[1]))
+    def transcribe(self, waveform, sample_rate: int = features.SAMPLE_RATE) -> list[str]:
+        """Greedy CTC decoding of one waveform into phone labels. Explained in notebook 03."""
+        return indices_to_phones(greedy_decode(self.encode(waveform, sample_rate)[1]))
 
 
-def load_recognizer(path: str | Path = WEIGHTS_PATH) -> PhoneRecognizer:
-    """The trained recognizer shipped in ``data/ctc_recognizer.pt``, in eval mode, on the CPU."""
-    path = Path(path)
+def load_recognizer(path: str | Path | None = None) -> PhoneRecognizer:
+    """A trained recognizer in eval mode, on the CPU: the one shipped in
+    ``data/ctc_recognizer.pt`` (``path=None``) or the file that :func:`train` wrote to ``path``.
+    Explained in notebook 03 ("A small CTC phone recognizer")."""
+    path = WEIGHTS_PATH if path is None else Path(path)
     if not path.is_file():
         raise ValueError(f"no recognizer weights at {path}: run `python -m course_lib.recognizer`")
     saved = torch.load(path, map_location="cpu", weights_only=True)
@@ -147,51 +126,46 @@ def load_recognizer(path: str | Path = WEIGHTS_PATH) -> PhoneRecognizer:
     return model.eval()
 
 
-def edit_distance(reference: list, hypothesis: list) -> int:
-    """Levenshtein distance: the fewest substitutions, insertions and deletions that turn
-    ``hypothesis`` into ``reference``."""
-    previous = list(range(len(hypothesis) + 1))
-    for i, ref in enumerate(reference, start=1):
-        current = [i]
-        for j, hyp in enumerate(hypothesis, start=1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1,
-                               previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1]
-
-
 def phone_error_rate(model: PhoneRecognizer, utterances: list[Utterance]) -> float:
-    """Edit distance between greedy transcriptions and the true phones (pauses included),
-    summed over ``utterances`` and divided by the number of true phones."""
-    errors = n_phones = 0
-    for utterance in utterances:
-        errors += edit_distance(utterance.phone_labels, model.transcribe(utterance.waveform))
-        n_phones += len(utterance.phones)
-    return errors / n_phones
+    """:func:`course_lib.metrics.phone_error_rate` of the model's greedy transcriptions of
+    ``utterances`` against their true phones (pauses included). Explained in notebook 03."""
+    if len(utterances) == 0:
+        raise ValueError("utterances must hold at least one utterance, got none")
+    hypotheses = [model.transcribe(u.waveform, u.sample_rate) for u in utterances]
+    return metrics.phone_error_rate([u.phone_labels for u in utterances], hypotheses)
 
 
 def train(epochs: int = 12, batch_size: int = 16, learning_rate: float = 3e-3, seed: int = 0,
-          out: str | Path = WEIGHTS_PATH) -> PhoneRecognizer:
+          *, out: str | Path) -> PhoneRecognizer:
     """Train the recognizer with CTC on the training split of a 1,500-utterance corpus, save
-    float16 weights (under 1 MB) to ``out`` and return the model as saved."""
+    float16 weights (under 1 MB) to ``out`` and return the model as saved.
+
+    ``out`` is required: retraining never overwrites the shipped weights unless you name them.
+    Runs with one thread (the GRU's small matrices gain nothing from more, and several threads
+    on a shared 2-core machine slow it down more than tenfold). Explained in notebook 03.
+    """
+    with limited_threads(1):
+        return _train(epochs, batch_size, learning_rate, seed, Path(out))
+
+
+def _train(epochs: int, batch_size: int, learning_rate: float, seed: int,
+           out: Path) -> PhoneRecognizer:
     torch.manual_seed(seed)
-    torch.set_num_threads(1)  # the GRU's small matrices gain nothing from more threads, and
-    # several threads on a shared 2-core machine slow it down more than tenfold
     corpus = build_corpus(**TRAINING_CORPUS)
-    features = [log_mel_features(u.waveform) for u in tqdm(corpus.train, desc="log-mels")]
+    inputs = [log_mel_features(u.waveform) for u in tqdm(corpus.train, desc="log-mels")]
     targets = [torch.tensor(phones_to_indices(u.phone_labels)) for u in corpus.train]
     model = PhoneRecognizer()
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    n_steps = epochs * -(-len(features) // batch_size)
+    n_steps = epochs * -(-len(inputs) // batch_size)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, learning_rate, total_steps=n_steps,
                                                    pct_start=0.15)
     generator = torch.Generator().manual_seed(seed)
     progress = tqdm(total=n_steps, desc="training", unit="batch")
     for _ in range(epochs):
         model.train()
-        for batch in torch.randperm(len(features), generator=generator).split(batch_size):
-            lengths = torch.tensor([len(features[i]) for i in batch])
-            padded = nn.utils.rnn.pad_sequence([features[i] for i in batch], batch_first=True)
+        for batch in torch.randperm(len(inputs), generator=generator).split(batch_size):
+            lengths = torch.tensor([len(inputs[i]) for i in batch])
+            padded = nn.utils.rnn.pad_sequence([inputs[i] for i in batch], batch_first=True)
             _, log_probs, frame_lengths = model(padded, lengths)
             batch_targets = [targets[i] for i in batch]
             loss = nn.functional.ctc_loss(
@@ -206,7 +180,6 @@ def train(epochs: int = 12, batch_size: int = 16, learning_rate: float = 3e-3, s
             progress.update()
             progress.set_postfix(loss=f"{loss.item():.3f}")
     progress.close()
-    out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"labels": list(LABELS), "config": {}, "training_corpus": TRAINING_CORPUS,
                 "state_dict": {k: v.half() for k, v in model.state_dict().items()}}, out)
@@ -214,6 +187,8 @@ def train(epochs: int = 12, batch_size: int = 16, learning_rate: float = 3e-3, s
 
 
 def main(argv: list[str] | None = None) -> None:
+    """Command line: train (``--out``, by default the shipped ``data/ctc_recognizer.pt``) and
+    print the phone error rates. Explained in notebook 03."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=16)
@@ -222,7 +197,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    model = train(args.epochs, args.batch_size, args.learning_rate, args.seed, args.out)
+    model = train(args.epochs, args.batch_size, args.learning_rate, args.seed, out=args.out)
     minutes = (time.perf_counter() - started) / 60
     held_out = build_corpus(**TRAINING_CORPUS).test
     unseen = build_corpus().test

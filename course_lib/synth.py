@@ -16,19 +16,19 @@ import _ctypes
 import ctypes
 import threading
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
 import espeakng_loader
 import numpy as np
-from scipy.signal import resample_poly
+
+from course_lib.features import SAMPLE_RATE, resample
+from course_lib.phones import SILENCE, phone_class  # noqa: F401  (phone_class: old import path)
 
 MIN_WORDS_PER_MINUTE = 80
 MAX_WORDS_PER_MINUTE = 450
 DEFAULT_WORDS_PER_MINUTE = 175
-SILENCE = "sil"
 
 _PRIMARY_STRESS = "\u02c8"    # ˈ
 _SECONDARY_STRESS = "\u02cc"  # ˌ
@@ -127,7 +127,7 @@ def synthesize(
     pitch: int = 50,
     voice: str = "en-us",
     variant: str | None = None,
-    sample_rate: int = 16_000,
+    sample_rate: int = SAMPLE_RATE,
 ) -> Utterance:
     """Speak ``text`` with eSpeak NG and return the waveform with its phone alignment.
 
@@ -170,7 +170,7 @@ def synthesize(
     )
     if samples.size == 0:
         raise ValueError(f"eSpeak NG produced no audio for text {text!r}")
-    waveform = _resample(samples.astype(np.float32) / 32768.0, native_rate, sample_rate)
+    waveform = resample(samples.astype(np.float32) / 32768.0, native_rate, sample_rate)
     duration = len(waveform) / sample_rate
     phones = _phones_from_events(phone_events, native_rate, duration)
     return Utterance(
@@ -245,14 +245,6 @@ def _run_espeak(text: str, voice_name: str, words_per_minute: int, pitch: int):
     return samples, native_rate, phone_events
 
 
-def _resample(waveform: np.ndarray, from_rate: int, to_rate: int) -> np.ndarray:
-    """Polyphase resampling of a 1-D float signal; returns float32."""
-    if from_rate == to_rate:
-        return waveform.astype(np.float32)
-    ratio = Fraction(to_rate, from_rate)
-    return resample_poly(waveform, ratio.numerator, ratio.denominator).astype(np.float32)
-
-
 def _split_stress(name: str) -> tuple[str, int]:
     """'ˈæ' -> ('æ', 1); 'ˌɪ' -> ('ɪ', 2); '' (an eSpeak pause) -> ('sil', 0)."""
     stress = 1 if _PRIMARY_STRESS in name else 2 if _SECONDARY_STRESS in name else 0
@@ -281,13 +273,3 @@ def _phones_from_events(events, native_rate: int, duration: float) -> tuple[Phon
             phones.append(Phone(label, start, end, stress))
     phones[-1] = phones[-1]._replace(end=duration)  # close any rounding gap at the very end
     return tuple(phones)
-
-
-_VOWEL_LETTERS = set("aeiouyæɑɒɐəɚɛɜɝɞɪɨʉʊʌɔøœɤɯɘɵᵻɶ")
-
-
-def phone_class(label: str) -> str:
-    """'vowel', 'consonant' or 'silence' for an IPA phone label ('aɪ' and 'ɜː' are vowels)."""
-    if label == SILENCE:
-        return "silence"
-    return "vowel" if label[0] in _VOWEL_LETTERS else "consonant"

@@ -7,10 +7,10 @@ from hypothesis import strategies as st
 from scipy.stats import norm
 
 from course_lib import aligner as aligner_module
-from course_lib.aligner import (ALIGNER_PATH, PhoneAligner, aligner_features, boundary_errors,
-                                evaluate, frame_to_seconds, load_phone_aligner,
-                                train_phone_aligner)
+from course_lib.aligner import (ALIGNER_PATH, PhoneAligner, aligner_features, evaluate,
+                                frame_to_seconds, load_phone_aligner, train_phone_aligner)
 from course_lib.data import build_corpus
+from course_lib.metrics import boundary_errors
 from course_lib.synth import Phone
 
 
@@ -97,7 +97,7 @@ def test_bad_input_raises_a_clear_value_error(corpus, small_aligner, tmp_path):
     waveform = corpus.train[0].waveform
     with pytest.raises(ValueError, match="unknown"):
         small_aligner.align(waveform, ["sil", "no-such-phone"])
-    with pytest.raises(ValueError, match="empty"):
+    with pytest.raises(ValueError, match="phone_labels"):
         small_aligner.align(waveform, [])
     with pytest.raises(ValueError, match="too short"):
         small_aligner.align(waveform[:1600], ["sil"] * 5)
@@ -164,3 +164,37 @@ def test_phone_loop_decoding_is_contiguous_and_a_shared_self_loop_leaves_forced_
     assert aligned[0] == aligned[1]
     with pytest.raises(ValueError, match="self_loop"):
         shipped.decode_phone_loop(utterance.waveform, 1.0)
+
+
+# --- validation findings of issue 9 (5, 10, 12) -------------------------------------------------
+
+def test_a_string_is_not_a_phone_list_but_an_array_of_labels_is(corpus, small_aligner):
+    utterance = corpus.test[0]
+    with pytest.raises(TypeError, match="phone_labels"):
+        small_aligner.align(utterance.waveform, "sil")
+    from_list = small_aligner.align(utterance.waveform, utterance.phone_labels)
+    from_array = small_aligner.align(utterance.waveform, np.array(utterance.phone_labels))
+    assert from_list == from_array
+
+
+def test_evaluate_on_no_utterances_is_a_clear_error(small_aligner):
+    with pytest.raises(ValueError, match="utterances"):
+        evaluate(small_aligner, [])
+
+
+def test_save_needs_a_path_and_round_trips_a_name_without_suffix(tmp_path, small_aligner,
+                                                                 monkeypatch):
+    before = ALIGNER_PATH.read_bytes()
+    with pytest.raises(TypeError):
+        small_aligner.save()
+    assert ALIGNER_PATH.read_bytes() == before
+    monkeypatch.chdir(tmp_path)
+    written = small_aligner.save("my_aligner")
+    assert written.name == "my_aligner.npz"
+    for name in ("my_aligner", "my_aligner.npz", tmp_path / "my_aligner"):
+        np.testing.assert_array_equal(load_phone_aligner(name).means, small_aligner.means)
+
+
+def test_train_writes_only_where_told(tmp_path):
+    trained = aligner_module.train(20, seed=3, n_iterations=1, out=tmp_path / "a", progress=False)
+    assert (tmp_path / "a.npz").is_file() and len(trained.history) == 1

@@ -75,16 +75,6 @@ def test_latent_error_and_log_mel_distance_fall_with_levels(model):
         assert all(b <= a * (1 + 1e-6) for a, b in zip(errors, errors[1:]))
 
 
-def test_quality_measures():
-    rng = np.random.default_rng(0)
-    signal = rng.normal(size=16_000).astype(np.float32)
-    assert codec.snr_db(signal, signal + 0.1 * signal) == pytest.approx(20.0)
-    assert codec.log_mel_distance(signal, signal) == 0.0
-    assert codec.log_mel_distance(signal, 10 * signal) == pytest.approx(2.0, abs=0.01)
-    with pytest.raises(ValueError, match="estimate"):
-        codec.snr_db(signal, signal[:100])
-
-
 def test_codec_rejects_bad_input(model):
     with pytest.raises(ValueError, match="waveform"):
         model.encode(np.zeros((2, 100), np.float32))
@@ -97,8 +87,9 @@ def test_codec_rejects_bad_input(model):
 def test_training_script_runs_and_writes_loadable_weights(tmp_path):
     """Two steps of the real training loop (the shipped weights come from main())."""
     out = tmp_path / "codec.pt"
-    record = codec.train(2, batch_size=2, crop_frames=4, out=out, n_eval=1)
-    assert record["steps"] == 2 and out.exists()
+    trained = codec.train(2, batch_size=2, crop_frames=4, out=out, n_eval=1)
+    assert trained.training_record["steps"] == 2 and out.exists()
+    assert not trained.training and trained.phone_head is None
     saved = torch.load(out, weights_only=True)
     assert set(saved["record"]["levels"]) == {1, 2, 4, 8}
 
@@ -111,3 +102,63 @@ def test_codec_level_explorer_shows_the_chosen_level(model, sentence):
     assert explorer.result.axes[1].get_ylabel() == "1 level"
     explorer.children[0].value = 8
     assert explorer.result.axes[1].get_ylabel() == "8 levels"
+
+
+# --- validation findings of issue 9 (2, 3, 10, 11) ---------------------------------------------
+
+def test_nan_and_absurdly_loud_audio_is_refused_not_encoded(model):
+    with pytest.raises(ValueError, match="waveform"):
+        model.encode(np.full(16_000, np.nan))
+    with pytest.raises(ValueError, match="waveform must hold samples within"):
+        model.encode(np.random.default_rng(0).normal(size=16_000) * 1e30)
+
+
+def test_encode_resamples_other_sample_rates_like_load_audio(model, sentence):
+    from course_lib.features import resample
+    at_48k = resample(sentence.waveform, 16_000, 48_000)
+    codes = model.encode(at_48k, sample_rate=48_000)
+    at_16k = resample(at_48k.astype(np.float64), 48_000, 16_000)
+    assert np.array_equal(codes, model.encode(at_16k))
+    assert abs(len(codes) - len(model.encode(sentence.waveform))) <= 1
+
+
+def test_decode_refuses_zero_frames_and_out_of_range_codes(model):
+    with pytest.raises(ValueError, match="codes"):
+        model.decode(np.zeros((0, 2), np.int64))
+    with pytest.raises(ValueError, match="codes must be integers in"):
+        model.decode(np.array([[3, -1]]))
+    with pytest.raises(ValueError, match="codes must be integers in"):
+        model.decode(np.array([[256]]))
+    with pytest.raises(TypeError, match="codes"):
+        model.decode(np.array([[1.5]]))
+    with pytest.raises(ValueError, match="utterances"):
+        codec.evaluate(model, [], 2)
+
+
+def test_torch_methods_take_float64_tensors_and_arrays(model, sentence):
+    waveform = sentence.waveform[None, :16_000].astype(np.float32)
+    with torch.no_grad():
+        expected = model.latents(torch.from_numpy(waveform))
+        for given in (torch.from_numpy(waveform).double(), waveform, waveform.astype(np.float64)):
+            assert torch.allclose(model.latents(given), expected, atol=1e-5)
+        waveform_back = model.synthesize(expected.double())
+        assert waveform_back.dtype == torch.float32 and waveform_back.shape == (1, 16_000)
+    with pytest.raises(TypeError, match="waveforms"):
+        model.latents(torch.zeros(1, 16_000, dtype=torch.int64))
+    with pytest.raises(ValueError, match=r"waveforms must have shape \(batch, n_samples\)"):
+        model.latents(torch.zeros(16_000))
+    with pytest.raises(ValueError, match="quantized"):
+        model.synthesize(torch.zeros(1, 5, 7))
+
+
+def test_load_codec_takes_a_path(tmp_path):
+    import shutil
+    copy = tmp_path / "distilled.pt"
+    shutil.copy(codec.weights_path("phones"), copy)
+    loaded = codec.load_codec(copy)
+    assert loaded.phone_head is not None
+    assert loaded.phone_inventory == sorted(loaded.phone_inventory)
+    with pytest.raises(ValueError, match="distill"):
+        codec.load_codec(distill="words")
+    with pytest.raises(TypeError, match="out"):
+        codec.train(2)

@@ -119,3 +119,15 @@ def test_course_data_dir_moves_the_caches_but_not_the_shipped_weights(tmp_path):
     assert cache == tmp_path / "cache"
     for path in weights:
         assert path.parent == data.WEIGHTS_DIR and path.is_file(), path
+
+
+def test_load_audio_refuses_a_float_file_holding_nan_or_inf(tmp_path):
+    """Issue 9, finding 2: a float WAV can hold NaN; load_audio must not pass it on."""
+    for bad in (np.nan, np.inf):
+        samples = np.sin(np.arange(1600) / 5).astype(np.float32)
+        samples[100] = bad
+        path = tmp_path / f"bad_{bad}.wav"
+        soundfile.write(path, samples, 16_000, subtype="FLOAT")
+        with pytest.raises(ValueError, match="NaN or infinite") as raised:
+            load_audio(path)
+        assert path.name in str(raised.value)

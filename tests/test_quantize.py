@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 from sklearn.cluster import KMeans
-from sklearn.metrics import mutual_info_score
 
 from course_lib.quantize import (
     GumbelProductQuantizer,
@@ -22,10 +21,7 @@ from course_lib.quantize import (
     n_combinations,
     nearest_code,
     perplexity,
-    phone_normalized_mutual_information,
-    phones_at as quantize_phones_at,
     product_quantize,
-    purity,
     replace_dead_codes,
     rvq_decode,
     rvq_encode,
@@ -99,26 +95,6 @@ def test_nearest_code_rejects_mismatched_and_empty_codebooks():
 def test_deduplicate_is_itertools_groupby(units):
     expected = [k for k, _ in itertools.groupby(units)]
     assert deduplicate(np.array(units, dtype=np.int64)).tolist() == expected
-
-
-def test_purity_and_pnmi_on_hand_made_cases():
-    phones = np.array(list("aabbcc"))
-    assert purity(np.array([0, 0, 1, 1, 2, 2]), phones) == 1.0
-    pnmi = phone_normalized_mutual_information(np.array([0, 0, 1, 1, 2, 2]), phones)
-    assert pnmi == pytest.approx(1.0)
-    assert purity(np.zeros(6, int), phones) == pytest.approx(1 / 3)
-    assert phone_normalized_mutual_information(np.zeros(6, int), phones) == pytest.approx(0.0)
-
-
-@given(st.lists(st.tuples(st.integers(0, 4), st.sampled_from("abc")), min_size=1, max_size=50))
-def test_pnmi_matches_scikit_learn_mutual_information(pairs):
-    units = np.array([u for u, _ in pairs])
-    phones = np.array([p for _, p in pairs])
-    _, counts = np.unique(phones, return_counts=True)
-    entropy = -(counts / counts.sum() * np.log(counts / counts.sum())).sum()
-    expected = mutual_info_score(phones, units) / entropy if entropy > 0 else 0.0
-    assert phone_normalized_mutual_information(units, phones) == pytest.approx(expected, abs=1e-9)
-    assert 0 <= purity(units, phones) <= 1
 
 
 # --- vector quantization ---------------------------------------------------------------------
@@ -314,15 +290,6 @@ def test_bitrate_is_monotone_in_every_argument():
 
 
 # --- the explorers of notebooks 05 and 07 ----------------------------------------------------
-
-def test_phones_at_labels_each_time_with_the_phone_that_contains_it():
-    from course_lib.synth import Phone
-    phones = (Phone("sil", 0.0, 0.1), Phone("k", 0.1, 0.15), Phone("æ", 0.15, 0.3))
-    assert quantize_phones_at(phones, [0.0, 0.099, 0.1, 0.149, 0.2, 0.5]) == \
-        ["sil", "sil", "k", "k", "æ", "æ"]
-    with pytest.raises(ValueError, match="phones"):
-        quantize_phones_at((), [0.1])
-
 
 def test_unit_explorer_redraws_for_each_k():
     from matplotlib.figure import Figure

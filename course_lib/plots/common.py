@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from course_lib import features, validate
-from course_lib.synth import SILENCE, Phone, phone_class
+from course_lib.phones import SILENCE, phone_class
+from course_lib.synth import Phone
 
 CLASS_COLORS = {"consonant": "#4c72b0", "vowel": "#dd8452", "silence": "#d9d9d9"}
 UNALIGNED_COLOR = "#8c6bb1"
@@ -26,7 +27,7 @@ def draw_waveform(ax, waveform: np.ndarray, sample_rate: int) -> None:
     ax.set_ylabel("amplitude")
 
 
-def draw_spectrogram(ax, waveform: np.ndarray, sample_rate: int = features.DEFAULT_SAMPLE_RATE,
+def draw_spectrogram(ax, waveform: np.ndarray, sample_rate: int = features.SAMPLE_RATE,
                      *, window_ms: float = features.DEFAULT_WINDOW_MS,
                      hop_ms: float = features.DEFAULT_HOP_MS, top_db: float = 80.0,
                      max_hz: float = 8000.0) -> None:

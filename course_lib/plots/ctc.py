@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 from course_lib import ctc
 from course_lib.plots.common import (CLASS_COLORS, draw_phones, draw_spectrogram, frame_cells,
                                      name_row)
-from course_lib.synth import Utterance, phone_class
+from course_lib.phones import phone_class
+from course_lib.synth import Utterance
 
 
 def draw_ctc_lattice(

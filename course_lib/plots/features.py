@@ -9,7 +9,7 @@ from course_lib import features
 
 
 def draw_frame_matrix(ax, values: np.ndarray, *, hop_length: int, frame_length: int,
-                      sample_rate: int = features.DEFAULT_SAMPLE_RATE, **image) -> None:
+                      sample_rate: int = features.SAMPLE_RATE, **image) -> None:
     """``values`` (n_frames, n_rows) as an image on ``ax``: frame ``i`` is one hop wide and
     centred at its time from :func:`course_lib.features.frame_times` (12.5 ms for the first
     25 ms frame), row 0 at the bottom. ``image`` goes to ``ax.imshow`` (cmap, vmin, ...).

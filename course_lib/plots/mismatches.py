@@ -9,7 +9,8 @@ from matplotlib.figure import Figure
 from course_lib.plots.common import (CLASS_COLORS, UNALIGNED_COLOR, draw_phones,
                                      draw_spectrogram, draw_waveform, name_row)
 from course_lib.rates import TokenRow, token_rows
-from course_lib.synth import SILENCE, Phone, Utterance, phone_class
+from course_lib.phones import SILENCE, phone_class
+from course_lib.synth import Phone, Utterance
 
 
 def plot_utterance(utterance: Utterance, title: str | None = None) -> Figure:

@@ -12,7 +12,7 @@ from course_lib.plots.common import draw_phones, frame_cells, name_row
 
 
 def draw_unit_row(ax, units: np.ndarray, frames_per_second: float, *,
-                  sample_rate: int = features.DEFAULT_SAMPLE_RATE,
+                  sample_rate: int = features.SAMPLE_RATE,
                   frame_length: int | None = None, center: bool = False) -> None:
     """``units`` (n_frames,) of integers as one row of cells on ``ax``, a cell per frame
     coloured by the unit's index in a 20-colour cycle, its number written while cells are

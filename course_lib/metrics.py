@@ -1,0 +1,220 @@
+"""Every score the course reports, in one place.
+
+* sequences: :func:`edit_distance` and :func:`phone_error_rate` (notebook 03);
+* alignments: :func:`boundary_errors` (notebook 02);
+* audio: :func:`snr_db`, :func:`log_mel_distance` and :func:`stoi` (notebook 06);
+* discrete units against phones: :func:`purity` and
+  :func:`phone_normalized_mutual_information` (notebook 05).
+
+Notebooks may derive a score by hand to teach it, then check it against the function here;
+modules (``recognizer``, ``aligner``, ``codec``) score only through this module. Each function
+is tested in ``tests/test_metrics.py`` against an independent reference.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from course_lib import features, validate
+
+
+# --- sequences -------------------------------------------------------------------------------
+
+def edit_distance(reference, hypothesis) -> int:
+    """Levenshtein distance: the fewest substitutions, insertions and deletions that turn
+    ``hypothesis`` into ``reference`` (two sequences of labels or integers).
+
+    Dynamic programming over the table ``D[i][j]`` = distance between the first i reference and
+    the first j hypothesis symbols::
+
+                  ""  k  æ  t     <- hypothesis
+            ""     0  1  2  3
+            k      1  0  1  2
+            æ      2  1  0  1     D[i][j] = min(D[i-1][j] + 1, D[i][j-1] + 1,
+            d      3  2  1  1                   D[i-1][j-1] + (ref_i != hyp_j))
+
+    Explained in notebook 03 ("Phone error rate on the test split").
+    """
+    reference, hypothesis = _sequence(reference, "reference"), _sequence(hypothesis, "hypothesis")
+    previous = list(range(len(hypothesis) + 1))
+    for i, ref in enumerate(reference, start=1):
+        current = [i]
+        for j, hyp in enumerate(hypothesis, start=1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1,
+                               previous[j - 1] + (ref != hyp)))
+        previous = current
+    return previous[-1]
+
+
+def phone_error_rate(references, hypotheses) -> float:
+    """Summed edit distances divided by the number of reference phones.
+
+    Args:
+        references: one sequence of true labels per utterance (pauses included if scored).
+        hypotheses: one sequence of recognized labels per utterance, in the same order.
+
+    Returns:
+        The error rate (0 is perfect; it can exceed 1 when the hypotheses insert a lot).
+        Explained in notebook 03 ("Phone error rate on the test split").
+    """
+    references, hypotheses = list(references), list(hypotheses)
+    if len(references) != len(hypotheses):
+        raise ValueError(f"hypotheses must hold one sequence per reference ({len(references)}),"
+                         f" got {len(hypotheses)}")
+    n_phones = sum(len(_sequence(r, "references")) for r in references)
+    if n_phones == 0:
+        raise ValueError("references must hold at least one phone, got none")
+    return sum(edit_distance(r, h) for r, h in zip(references, hypotheses)) / n_phones
+
+
+def _sequence(value, name: str) -> list:
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a sequence of labels (a list, not a single string), "
+                        f"got {validate.describe(value)}")
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a sequence of labels, got "
+                        f"{validate.describe(value)}") from None
+    if any(isinstance(item, (list, tuple, np.ndarray)) for item in items):
+        raise ValueError(f"{name} must be a 1-D sequence of labels, got nested sequences in "
+                         f"{validate.describe(value)}")
+    return items
+
+
+# --- alignments ------------------------------------------------------------------------------
+
+def boundary_errors(predicted, reference) -> np.ndarray:
+    """Absolute error in seconds of every boundary between two phones, shape (n_phones - 1,).
+
+    Both alignments are sequences of :class:`course_lib.synth.Phone` holding the same labels in
+    the same order; the boundary before phone i is its ``start``. Explained in notebook 02
+    ("Scored against the truth").
+    """
+    if [p.label for p in predicted] != [p.label for p in reference]:
+        raise ValueError("predicted and reference must hold the same phones in the same order")
+    return np.abs(np.array([p.start for p in predicted[1:]], dtype=np.float64)
+                  - np.array([p.start for p in reference[1:]], dtype=np.float64))
+
+
+# --- audio -----------------------------------------------------------------------------------
+
+def _audio_pair(reference, estimate) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float64 1-D arrays; the estimate, at least as long, cut to the reference."""
+    reference = validate.waveform(reference, "reference", min_samples=1)
+    estimate = validate.waveform(estimate, "estimate", min_samples=1)
+    if len(estimate) < len(reference):
+        raise ValueError(f"estimate must be at least as long as reference ({len(reference)} "
+                         f"samples), got {len(estimate)}")
+    return reference, estimate[: len(reference)]
+
+
+def snr_db(reference, estimate) -> float:
+    """Signal-to-noise ratio ``10 log10(|x|^2 / |x - y|^2)`` in dB over the reference's length.
+
+    ``estimate`` may be longer (a decoder's padding); its tail is ignored. Explained in
+    notebook 06 ("Measure, level by level").
+    """
+    reference, estimate = _audio_pair(reference, estimate)
+    if not np.any(reference):
+        raise ValueError("reference must not be all zeros (its energy is the signal of the SNR)")
+    error = reference - estimate
+    return float(10 * np.log10((reference ** 2).sum() / max((error ** 2).sum(), 1e-20)))
+
+
+LOG_MEL_BANDS = 64
+_LOG_MEL_FLOOR = 1e-5
+
+
+def log_mel_distance(reference, estimate, sample_rate: int = features.SAMPLE_RATE) -> float:
+    """Mean absolute difference of log10 mel spectrograms (25 ms / 10 ms, 64 bands), in bels.
+
+    0 for identical audio; 1 means the mel energies are off by a factor of ten on average.
+    The spectrograms are ``features.log_mel_spectrogram_torch`` (centred, floor 1e-5).
+    Explained in notebook 06 ("Measure, level by level").
+    """
+    import torch
+
+    reference, estimate = _audio_pair(reference, estimate)
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
+    n_fft, hop = features.ms_to_samples(25, sample_rate), features.ms_to_samples(10, sample_rate)
+    if len(reference) <= n_fft // 2:
+        raise ValueError(f"reference must be longer than {n_fft // 2} samples (half a 25 ms "
+                         f"window), got {len(reference)}")
+    pair = torch.from_numpy(np.stack([reference, estimate]).astype(np.float32))
+    log_mels = features.log_mel_spectrogram_torch(pair, sample_rate=sample_rate, n_fft=n_fft,
+                                                  hop_length=hop, n_mels=LOG_MEL_BANDS,
+                                                  floor=_LOG_MEL_FLOOR)
+    return float((log_mels[0] - log_mels[1]).abs().mean()) / math.log(10)
+
+
+def stoi(reference, estimate, sample_rate: int = features.SAMPLE_RATE) -> float:
+    """Short-Time Objective Intelligibility (Taal et al. 2011), via ``pystoi``: roughly 0 to 1,
+    higher is more intelligible; it looks at band envelopes, so a wrong phase costs little.
+
+    Explained in notebook 06 ("Measure, level by level").
+    """
+    from pystoi import stoi as pystoi_stoi
+
+    reference, estimate = _audio_pair(reference, estimate)
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
+    return float(pystoi_stoi(reference, estimate, sample_rate, extended=False))
+
+
+# --- discrete units against phones -----------------------------------------------------------
+
+def purity(units, phones) -> float:
+    """Share of frames whose phone is the most common phone of their unit (1 = pure units).
+
+    ``units`` and ``phones``: one entry per frame, shape (n_frames,). Explained in notebook 05
+    ("How pure are the units?").
+    """
+    table = _contingency(units, phones)
+    return float(table.max(axis=1).sum() / table.sum())
+
+
+def phone_normalized_mutual_information(units, phones) -> float:
+    """PNMI = I(phone; unit) / H(phone): the share of phone uncertainty a unit removes (0 to 1).
+
+    The measure HuBERT reports for its units, from the joint counts (a contingency table,
+    units down, phones across)::
+
+                 phone: sil   k   æ
+            unit 0  [  12   0   1 ]      joint = table / n_frames
+            unit 1  [   0   5   0 ]      I = sum joint * log(joint / (p_unit p_phone))
+            unit 2  [   1   0   9 ]
+
+    0 when every phone is equally likely in every unit (or there is one phone). Explained in
+    notebook 05 ("How pure are the units?").
+    """
+    table = _contingency(units, phones)
+    joint = table / table.sum()
+    p_unit, p_phone = joint.sum(axis=1, keepdims=True), joint.sum(axis=0, keepdims=True)
+    nonzero = joint > 0
+    mutual = float((joint[nonzero] * (np.log(joint[nonzero])
+                                      - np.log((p_unit @ p_phone)[nonzero]))).sum())
+    p = p_phone[p_phone > 0]
+    entropy = float(-(p * np.log(p)).sum())
+    return mutual / entropy if entropy > 0 else 0.0
+
+
+def _contingency(units, phones) -> np.ndarray:
+    units, phones = np.asarray(units), np.asarray(phones)
+    if units.ndim != 1 or units.shape != phones.shape or len(units) == 0:
+        raise ValueError(f"units and phones must be 1-D of the same non-zero length, "
+                         f"got {units.shape} and {phones.shape}")
+    for name, values in (("units", units), ("phones", phones)):
+        if values.dtype.kind not in "iubUSf":
+            raise TypeError(f"{name} must hold integers or string labels, got "
+                            f"{validate.describe(values)}")
+        if values.dtype.kind == "f" and not np.all(np.isfinite(values)):
+            raise ValueError(f"{name} must hold finite values, got {validate.describe(values)}")
+    _, unit_ids = np.unique(units, return_inverse=True)
+    _, phone_ids = np.unique(phones, return_inverse=True)
+    table = np.zeros((unit_ids.max() + 1, phone_ids.max() + 1))
+    np.add.at(table, (unit_ids, phone_ids), 1)
+    return table

@@ -1,0 +1,93 @@
+"""Fuzz course_lib.metrics: properties on random valid input, clear errors on invalid input."""
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course_lib import metrics
+
+SYMBOLS = st.lists(st.sampled_from(["sil", "k", "æ", "t", "ə"]), max_size=12)
+FINITE = st.floats(-1.0, 1.0, allow_nan=False, width=32)
+
+
+@given(SYMBOLS, SYMBOLS, SYMBOLS)
+def test_edit_distance_is_a_metric(a, b, c):
+    ab = metrics.edit_distance(a, b)
+    assert ab == metrics.edit_distance(b, a)
+    assert (ab == 0) == (a == b)
+    assert abs(len(a) - len(b)) <= ab <= max(len(a), len(b))
+    assert metrics.edit_distance(a, c) <= ab + metrics.edit_distance(b, c)
+
+
+@given(st.lists(st.tuples(SYMBOLS.filter(bool), SYMBOLS), min_size=1, max_size=4))
+def test_phone_error_rate_is_finite_and_zero_only_when_all_match(pairs):
+    references, hypotheses = [r for r, _ in pairs], [h for _, h in pairs]
+    rate = metrics.phone_error_rate(references, hypotheses)
+    assert np.isfinite(rate) and rate >= 0
+    assert (rate == 0) == all(r == h for r, h in pairs)
+    assert metrics.phone_error_rate(references, references) == 0
+
+
+@given(st.lists(FINITE, min_size=1, max_size=200), st.floats(1e-3, 1e3), st.integers(0, 10_000))
+def test_snr_is_scale_invariant_and_finite(values, scale, seed):
+    reference = np.asarray(values, dtype=np.float64)
+    if not np.any(reference):
+        with pytest.raises(ValueError, match="reference"):
+            metrics.snr_db(reference, reference)
+        return
+    noise = np.random.default_rng(seed).normal(size=len(reference)) * 0.1
+    snr = metrics.snr_db(reference, reference + noise)
+    assert np.isfinite(snr)
+    assert metrics.snr_db(scale * reference, scale * (reference + noise)) == \
+        pytest.approx(snr, abs=1e-6)
+
+
+@given(st.integers(300, 1200), st.integers(0, 10_000))
+def test_log_mel_distance_is_non_negative_symmetric_and_zero_on_itself(n_samples, seed):
+    rng = np.random.default_rng(seed)
+    a, b = rng.normal(size=(2, n_samples))
+    assert metrics.log_mel_distance(a, a) == 0.0
+    distance = metrics.log_mel_distance(a, b)
+    assert np.isfinite(distance) and distance > 0
+    assert distance == pytest.approx(metrics.log_mel_distance(b, a), rel=1e-6)
+
+
+@given(st.lists(st.tuples(st.integers(0, 6), st.sampled_from("abcd")), min_size=1, max_size=60),
+       st.permutations(range(7)))
+def test_purity_and_pnmi_lie_in_zero_one_and_ignore_unit_names(pairs, renaming):
+    units = np.array([u for u, _ in pairs])
+    labels = np.array([p for _, p in pairs])
+    purity = metrics.purity(units, labels)
+    pnmi = metrics.phone_normalized_mutual_information(units, labels)
+    majority = max(np.mean(labels == p) for p in set(labels.tolist()))
+    assert majority - 1e-12 <= purity <= 1 and -1e-12 <= pnmi <= 1 + 1e-12
+    renamed = np.array(renaming)[units]
+    assert metrics.purity(renamed, labels) == pytest.approx(purity)
+    assert metrics.phone_normalized_mutual_information(renamed, labels) == pytest.approx(pnmi)
+
+
+BAD_AUDIO = st.sampled_from([
+    ("empty", []), ("NaN", [0.1, np.nan, 0.2]), ("inf", [np.inf] * 3), ("2-D", [[0.1, 0.2]]),
+    ("complex", np.array([1j, 2j])), ("string", "abc"), ("None", None),
+])
+
+
+@given(BAD_AUDIO, st.sampled_from(["snr_db", "log_mel_distance", "stoi"]),
+       st.sampled_from(["reference", "estimate"]))
+def test_audio_scores_refuse_bad_audio_naming_the_argument(bad, score, which):
+    _, value = bad
+    good = np.random.default_rng(0).normal(size=4000)
+    arguments = {"reference": good, "estimate": good}
+    arguments[which] = value
+    with pytest.raises((ValueError, TypeError), match=which):
+        getattr(metrics, score)(arguments["reference"], arguments["estimate"])
+
+
+@given(st.sampled_from([None, 3, "abc", [[1, 2]], np.array([1j])]))
+def test_sequence_scores_refuse_what_is_not_a_sequence(value):
+    with pytest.raises((ValueError, TypeError), match="reference|units"):
+        if isinstance(value, np.ndarray):
+            metrics.purity(value, ["a"])
+        else:
+            metrics.edit_distance(value, ["a"])
