@@ -197,6 +197,37 @@ def test_bad_input_raises_a_clear_value_error(call, message):
         call()
 
 
+# --- issue 9: scalars and arrays checked by course_lib.validate ---
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: features.mfcc(np.ones(1000), top_db=np.nan), ValueError, "top_db"),
+    (lambda: features.power_to_db(np.ones(3), top_db="80"), TypeError, "top_db"),
+    (lambda: features.mfcc(np.ones(1000), sample_rate=None), TypeError, "sample_rate"),
+    (lambda: features.mfcc(np.ones(1000), window_ms=np.nan), ValueError, "window_ms"),
+    (lambda: features.ms_to_samples("25"), TypeError, "milliseconds"),
+    (lambda: features.mel_filterbank(16000, 400, 40, fmin=np.nan), ValueError, "fmin"),
+    (lambda: features.power_spectrum(np.ones((3, 4)) + 1j), TypeError, "frames"),
+    (lambda: features.power_spectrum(np.full((3, 4), np.inf)), ValueError, "frames"),
+    (lambda: features.deltas(np.ones((3, 4)) + 1j), TypeError, "features"),
+    (lambda: features.deltas(np.full((3, 4), np.nan)), ValueError, "features"),
+    (lambda: features.frame_signal(np.ones(500) + 1j, 400, 160), TypeError, "waveform"),
+    (lambda: features.power_to_db(np.array([1.0, np.nan])), ValueError, "power"),
+    (lambda: features.hz_to_mel("440"), TypeError, "hertz"),
+])
+def test_bad_scalars_and_arrays_are_refused_by_name(call, error, name):
+    with pytest.raises(error, match=f"{name} must"):
+        call()
+
+
+def test_numpy_and_torch_inputs_are_accepted():
+    waveform = np.random.default_rng(0).normal(size=2000)
+    expected = features.mfcc(waveform)
+    np.testing.assert_array_equal(features.mfcc(torch.tensor(waveform)), expected)
+    np.testing.assert_array_equal(
+        features.mfcc(waveform.tolist(), sample_rate=np.int64(16_000), n_mfcc=np.int32(13),
+                      window_ms=np.float32(25.0), top_db=np.float64(80)), expected)
+
+
 # --- the explorer of notebook 01 ---
 
 def test_mfcc_settings_figure_and_explorer(speech):
