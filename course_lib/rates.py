@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib import validate
 from course_lib.synth import Phone
 
 _TOKEN_PATTERN = re.compile(r"\w+(?:'\w+)?|[^\w\s]")
@@ -28,9 +29,7 @@ def text_tokens(text: str) -> list[str]:
     gives one token to each common English word and one to each punctuation mark, so on
     everyday sentences the counts agree; rare words would split into more pieces.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"text must be a string, got {type(text).__name__}")
-    return _TOKEN_PATTERN.findall(text)
+    return _TOKEN_PATTERN.findall(validate.text(text, "text", non_empty=False))
 
 
 def encoder_frames(duration_s: float, frames_per_second: float) -> int:
@@ -39,7 +38,8 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
     One frame per started hop of 1/frames_per_second seconds (the encoder pads a last, partial
     hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163.
     """
-    _check_positive(duration_s=duration_s, frames_per_second=frames_per_second)
+    duration_s = validate.real(duration_s, "duration_s", above=0)
+    frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
     return math.ceil(round(duration_s * frames_per_second, 9))  # round(): 0.7 * 50 is 35.000...01
 
 
@@ -48,11 +48,9 @@ def pooled_tokens(n_frames: int, pool_factor: int) -> int:
 
     A last, partial group still makes a token: ceil(n_frames / pool_factor).
     """
-    if n_frames < 0:
-        raise ValueError(f"n_frames must be >= 0, got {n_frames}")
-    if not (isinstance(pool_factor, int) and pool_factor >= 1):
-        raise ValueError(f"pool_factor must be an integer >= 1, got {pool_factor!r}")
-    return math.ceil(n_frames / pool_factor)
+    n_frames = validate.integer(n_frames, "n_frames", minimum=0)
+    pool_factor = validate.integer(pool_factor, "pool_factor", minimum=1)
+    return -(-n_frames // pool_factor)  # integer ceiling: exact for any size
 
 
 def merged_segments(labels: list[str]) -> list[str]:
@@ -62,13 +60,13 @@ def merged_segments(labels: list[str]) -> list[str]:
     a CTC model this is the content-adaptive compression of notebook 03: however long a
     silence or a vowel lasts, it becomes one token.
     """
+    labels = validate.labels(labels, "labels")
     return [label for i, label in enumerate(labels) if i == 0 or label != labels[i - 1]]
 
 
 def codec_tokens(duration_s: float, n_codebooks: int, frames_per_second: float) -> int:
     """Tokens of a residual-VQ codec: one per codebook level per codec frame."""
-    if not (isinstance(n_codebooks, int) and n_codebooks >= 1):
-        raise ValueError(f"n_codebooks must be an integer >= 1, got {n_codebooks!r}")
+    n_codebooks = validate.integer(n_codebooks, "n_codebooks", minimum=1)
     return n_codebooks * encoder_frames(duration_s, frames_per_second)
 
 
@@ -112,11 +110,15 @@ def token_rows(
     Returns rows in order: text tokens, encoder frames, k-pooled frames, CTC-merged phones,
     Q-Former queries, codec tokens.
     """
-    _check_positive(duration_s=duration_s)
-    if not phones:
-        raise ValueError("phones must hold at least one Phone")
-    if not (isinstance(n_queries, int) and n_queries >= 1):
-        raise ValueError(f"n_queries must be an integer >= 1, got {n_queries!r}")
+    text = validate.text(text, "text", non_empty=False)
+    phones = _check_phones(phones)
+    duration_s = validate.real(duration_s, "duration_s", above=0)
+    frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
+    pool_factor = validate.integer(pool_factor, "pool_factor", minimum=1)
+    n_queries = validate.integer(n_queries, "n_queries", minimum=1)
+    n_codebooks = validate.integer(n_codebooks, "n_codebooks", minimum=1)
+    codec_frames_per_second = validate.real(codec_frames_per_second, "codec_frames_per_second",
+                                            above=0)
     scale = duration_s / phones[-1].end
     words = text_tokens(text)
     n_frames = encoder_frames(duration_s, frames_per_second)
@@ -145,8 +147,14 @@ def _grid(n_cells: int, cell_seconds: float, duration_s: float) -> np.ndarray:
     return np.stack([starts, np.minimum(starts + cell_seconds, duration_s)], axis=1)
 
 
-def _check_positive(**values: float) -> None:
-    for name, value in values.items():
-        if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-
+def _check_phones(phones) -> list[Phone]:
+    """A non-empty sequence of :class:`Phone` whose last one ends after time 0."""
+    expected = "a non-empty list of synth.Phone (e.g. utterance.phones)"
+    if isinstance(phones, (str, bytes)) or not hasattr(phones, "__len__"):
+        raise TypeError(f"phones must be {expected}, got {validate.describe(phones)}")
+    if not all(isinstance(phone, Phone) for phone in phones):
+        raise TypeError(f"phones must be {expected}, got {validate.describe(phones)}")
+    if len(phones) == 0 or not phones[-1].end > 0:
+        raise ValueError(f"phones must be {expected} ending after 0 s, got "
+                         f"{validate.describe(phones)}")
+    return list(phones)

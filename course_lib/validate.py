@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = [
     "integer", "real", "array", "waveform", "labels", "label_indices", "choice", "text",
-    "tensor", "describe",
+    "boolean", "tensor", "describe",
 ]
 
 
@@ -199,6 +199,14 @@ def text(value, name: str, *, non_empty: bool = True) -> str:
     if non_empty and not value.strip():
         _fail(name, expected, value)
     return value
+
+
+def boolean(value, name: str) -> bool:
+    """``value`` as a Python ``bool``: Python or NumPy booleans only, since ``"no"``, ``0.0``
+    or ``None`` would be read as a truth value nobody meant."""
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(name, "True or False", value, TypeError)
+    return bool(value)
 
 
 def tensor(value, name: str, *, dtype=None, min_ndim: int = 1, finite: bool = True):

@@ -82,7 +82,6 @@ def test_token_rows_are_consistent_with_their_cells():
     (lambda: codec_tokens(5, 0, 25), "n_codebooks"),
     (lambda: token_rows("a", [], 5.0), "phones"),
     (lambda: token_rows("a", [Phone("a", 0, 1)], 5.0, n_queries=0), "n_queries"),
-    (lambda: text_tokens(None), "text"),
 ])
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
@@ -110,6 +109,7 @@ def test_numpy_numbers_are_accepted_like_python_numbers():
     (lambda: codec_tokens(5, None, 25), TypeError, "n_codebooks"),
     (lambda: codec_tokens(5, 4, float("nan")), ValueError, "frames_per_second"),
     (lambda: text_tokens(3), TypeError, "text"),
+    (lambda: text_tokens(None), TypeError, "text"),
     (lambda: merged_segments("sil"), TypeError, "labels"),
     (lambda: merged_segments(None), TypeError, "labels"),
     (lambda: token_rows(None, [Phone("a", 0, 1)], 5.0), TypeError, "text"),

@@ -175,3 +175,10 @@ def test_tensor_refusals_name_the_argument(value, error, fragment):
     with pytest.raises(error, match=fragment) as raised:
         validate.tensor(value, "vectors")
     assert str(raised.value).startswith("vectors must")
+
+
+def test_boolean_takes_only_booleans():
+    assert validate.boolean(np.True_, "cache") is True
+    for value in ("no", 0, None):
+        with pytest.raises(TypeError, match="cache must be True or False"):
+            validate.boolean(value, "cache")
