@@ -175,12 +175,9 @@ def test_add_deltas_gives_the_classical_39_dimensions(speech):
 # --- bad input ---
 
 @pytest.mark.parametrize("call, message", [
-    (lambda: features.frame_signal(np.zeros((2, 400)), 400, 160), "waveform must be 1-D"),
+    (lambda: features.frame_signal(np.zeros((2, 400)), 400, 160), "waveform must be a 1-D array"),
     (lambda: features.frame_signal(np.zeros(399), 400, 160), "fewer than one frame"),
-    (lambda: features.frame_signal(np.array([0.0, np.nan] * 300), 400, 160), "NaN"),
-    (lambda: features.frame_signal(np.array(["a"] * 500), 400, 160), "real numbers"),
     (lambda: features.frame_signal(np.zeros(500), 400, 0), "hop_length"),
-    (lambda: features.frame_signal(np.zeros(500), 400.0, 160), "frame_length"),
     (lambda: features.power_spectrum(np.zeros((3, 400)), 256), "n_fft"),
     (lambda: features.power_spectrum(np.zeros(400)), "frames"),
     (lambda: features.mel_filterbank(16000, 400, 40, fmax=9000), "fmax"),
@@ -213,6 +210,10 @@ def test_bad_input_raises_a_clear_value_error(call, message):
     (lambda: features.frame_signal(np.ones(500) + 1j, 400, 160), TypeError, "waveform"),
     (lambda: features.power_to_db(np.array([1.0, np.nan])), ValueError, "power"),
     (lambda: features.hz_to_mel("440"), TypeError, "hertz"),
+    (lambda: features.frame_signal(np.array([0.0, np.nan] * 300), 400, 160), ValueError,
+     "waveform"),
+    (lambda: features.frame_signal(np.array(["a"] * 500), 400, 160), TypeError, "waveform"),
+    (lambda: features.frame_signal(np.zeros(500), 400.0, 160), TypeError, "frame_length"),
 ])
 def test_bad_scalars_and_arrays_are_refused_by_name(call, error, name):
     with pytest.raises(error, match=f"{name} must"):
