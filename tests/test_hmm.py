@@ -242,7 +242,7 @@ GOOD_EMISSION = np.zeros((4, 2))
 
 
 @pytest.mark.parametrize("start, transition, emission, end, message", [
-    (GOOD_START, GOOD_TRANSITION, np.zeros(4), None, "log_emission must have shape"),
+    (GOOD_START, GOOD_TRANSITION, np.zeros(4), None, "log_emission must be a 2-D array"),
     (GOOD_START, GOOD_TRANSITION, np.zeros((0, 2)), None, "empty sequence"),
     (GOOD_START, GOOD_TRANSITION, np.full((4, 2), np.nan), None, "NaN"),
     (GOOD_START, GOOD_TRANSITION, np.zeros((4, 3)), None, r"log_transition must have shape"),
