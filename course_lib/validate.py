@@ -93,8 +93,9 @@ def array(value, name: str, *, ndim: int | None = None, dtype=np.float64,
         value: a list, tuple, NumPy array or torch tensor of real numbers.
         name: the argument's name, for the error message.
         ndim: required number of dimensions (``None``: any).
-        dtype: ``np.float64`` (any real input is converted), or ``np.int64`` (integer input
-            only: floats are refused rather than truncated).
+        dtype: ``np.float64`` (any real input is converted), ``np.int64`` (integer input
+            only: floats are refused rather than truncated), or ``None`` (float32 and float64
+            input keep their precision, anything else real becomes float64).
         min_length: smallest size allowed along every axis (0 allows empty arrays).
         finite: refuse NaN and infinity (for float arrays).
         allow_inf: with ``finite``, still allow ``-inf`` (log-probabilities of impossible
@@ -116,6 +117,8 @@ def array(value, name: str, *, ndim: int | None = None, dtype=np.float64,
     except ValueError:  # ragged nested lists
         _fail(name, _array_text(ndim, dtype) + " (a rectangular array)", given)
     kind = values.dtype.kind
+    if dtype is None:
+        dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
     allowed = "iu" if np.dtype(dtype).kind in "iu" else "iuf"
     if kind not in allowed and not (values.size == 0 and kind == "f"):
         _fail(name, _array_text(ndim, dtype), given, TypeError)
@@ -217,7 +220,8 @@ def tensor(value, name: str, *, dtype=None, min_ndim: int = 1, finite: bool = Tr
 
     Args:
         dtype: the torch dtype to cast to (a module's parameter dtype), or None to keep a
-            floating tensor's dtype (integers become float32).
+            floating tensor's dtype (integers become float32). An integer dtype (codes,
+            indices) takes integer input only: floats are refused rather than truncated.
         min_ndim: fewest dimensions; every axis must have at least one entry.
         finite: refuse NaN and infinity.
 
@@ -227,19 +231,23 @@ def tensor(value, name: str, *, dtype=None, min_ndim: int = 1, finite: bool = Tr
     """
     import torch  # only the torch modules call this: importing validate must not load torch
 
-    expected = f"a real tensor or array with at least {min_ndim} dimension(s)"
+    integers = dtype is not None and not (dtype.is_floating_point or dtype.is_complex)
+    expected = (f"{'an integer' if integers else 'a real'} tensor or array with at least "
+                f"{min_ndim} dimension(s)")
     if isinstance(value, (str, bytes)) or value is None:
         _fail(name, expected, value, TypeError)
     if not isinstance(value, torch.Tensor):
-        value = torch.as_tensor(array(value, name, min_length=0, finite=False))
-    if value.is_complex() or value.dtype == torch.bool:
+        value = torch.as_tensor(array(value, name, min_length=0, finite=False,
+                                      dtype=np.int64 if integers else np.float64))
+    if (value.is_complex() or value.dtype == torch.bool
+            or (integers and value.is_floating_point())):
         _fail(name, expected, value, TypeError)
     target = dtype if dtype is not None else (
         value.dtype if value.is_floating_point() else torch.float32)
     value = value.to(target)
     if value.ndim < min_ndim or 0 in value.shape:
         _fail(name, expected + " and no empty axis", value)
-    if finite and not bool(torch.isfinite(value).all()):
+    if finite and value.is_floating_point() and not bool(torch.isfinite(value).all()):
         bad = int((~torch.isfinite(value)).sum())
         raise ValueError(f"{name} must hold finite values, got {bad} bad entries in "
                          f"{describe(value)}")

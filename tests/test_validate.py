@@ -182,3 +182,17 @@ def test_boolean_takes_only_booleans():
     for value in ("no", 0, None):
         with pytest.raises(TypeError, match="cache must be True or False"):
             validate.boolean(value, "cache")
+
+
+def test_array_with_no_dtype_keeps_float32_and_float64():
+    assert validate.array(np.ones(2, np.float32), "x", dtype=None).dtype == np.float32
+    assert validate.array(np.ones(2), "x", dtype=None).dtype == np.float64
+    assert validate.array([1, 2], "x", dtype=None).dtype == np.float64
+
+
+def test_integer_tensors_refuse_floats_rather_than_truncate():
+    codes = validate.tensor(np.array([[0, 3]]), "codes", dtype=torch.int64)
+    assert codes.dtype == torch.int64 and codes.tolist() == [[0, 3]]
+    for floats in (torch.tensor([[0.0, 1.5]]), [[0.5]]):
+        with pytest.raises(TypeError, match="codes must be an (integer tensor|array of integers)"):
+            validate.tensor(floats, "codes", dtype=torch.int64)
