@@ -36,6 +36,8 @@ def collapse(path, blank: int = BLANK) -> list[int]:
 
     ``collapse([0, 3, 3, 0, 5, 5, 5, 0, 5]) == [3, 5, 5]``: the blank between the two runs
     of 5 keeps them apart. Collapsing twice changes nothing.
+
+    Explained in notebook 03.
     """
     path = validate.label_indices(path, "path").tolist()
     blank = validate.integer(blank, "blank", minimum=0)
@@ -47,6 +49,8 @@ def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
 
     ``extend_with_blanks([3, 5, 5]) == [0, 3, 0, 5, 0, 5, 0]``. Even states are blanks, state
     2i+1 is label i.
+
+    Explained in notebook 03.
     """
     target = validate.label_indices(target, "target")
     blank = validate.integer(blank, "blank", minimum=0)
@@ -57,7 +61,10 @@ def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
 
 def min_frames(target) -> int:
     """The fewest frames a path for ``target`` needs: one per label, plus one blank between
-    each pair of equal neighbours (``k æ t`` needs 3 frames, ``l l`` needs 3)."""
+    each pair of equal neighbours (``k æ t`` needs 3 frames, ``l l`` needs 3).
+
+    Explained in notebook 03.
+    """
     target = validate.label_indices(target, "target")
     return int(len(target) + np.sum(target[1:] == target[:-1]))
 
@@ -76,6 +83,8 @@ def ctc_forward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray
 
     Returns:
         log_alpha, shape (n_frames, 2L+1); entries of unreachable states are -inf (never NaN).
+
+    Explained in notebook 03.
     """
     log_probs, target = _check(log_probs, target, blank)
     emissions = log_probs[:, extend_with_blanks(target, blank)]  # (T, S)
@@ -101,6 +110,8 @@ def ctc_backward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarra
 
     Returns:
         log_beta, shape (n_frames, 2L+1).
+
+    Explained in notebook 03.
     """
     log_probs, target = _check(log_probs, target, blank)
     emissions = log_probs[:, extend_with_blanks(target, blank)]
@@ -125,6 +136,8 @@ def ctc_log_likelihood(log_probs: np.ndarray, target, blank: int = BLANK) -> flo
 
     A target that cannot fit in the frames (see :func:`min_frames`) has no path: the result
     is -inf and a ``RuntimeWarning`` says why.
+
+    Explained in notebook 03.
     """
     log_probs, target = _check(log_probs, target, blank)
     if min_frames(target) > len(log_probs):  # decided before the (T, 2L+1) lattice is built
@@ -135,7 +148,10 @@ def ctc_log_likelihood(log_probs: np.ndarray, target, blank: int = BLANK) -> flo
 
 def ctc_loss(log_probs: np.ndarray, target, blank: int = BLANK) -> float:
     """The CTC loss of one utterance: -log P(target | input). Equals
-    ``torch.nn.functional.ctc_loss(..., reduction="sum")`` for a batch of one."""
+    ``torch.nn.functional.ctc_loss(..., reduction="sum")`` for a batch of one.
+
+    Explained in notebook 03.
+    """
     return -ctc_log_likelihood(log_probs, target, blank)
 
 
@@ -144,6 +160,8 @@ def ctc_state_posteriors(log_probs: np.ndarray, target, blank: int = BLANK) -> n
 
     Each row sums to 1: at every frame the paths that collapse to ``target`` are somewhere in
     the lattice. Raises ``ValueError`` if the target cannot fit in the frames.
+
+    Explained in notebook 03.
     """
     log_probs, target = _check(log_probs, target, blank)
     if min_frames(target) > len(log_probs):
@@ -162,6 +180,8 @@ def ctc_gradient(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarra
     carry symbol c. (PyTorch's ``ctc_loss`` returns ``exp(log_probs)`` plus this, which is the
     gradient with respect to the logits of a log-softmax; both give the same gradient once
     propagated through the log-softmax.)
+
+    Explained in notebook 03.
     """
     log_probs, target = _check(log_probs, target, blank)
     posteriors = ctc_state_posteriors(log_probs, target, blank)
@@ -208,7 +228,10 @@ def best_path(log_probs: np.ndarray, target, blank: int = BLANK) -> tuple[np.nda
 
 
 def greedy_decode(log_probs: np.ndarray, blank: int = BLANK) -> list[int]:
-    """Best-path decoding: the most probable symbol at every frame, collapsed."""
+    """Best-path decoding: the most probable symbol at every frame, collapsed.
+
+    Explained in notebook 03.
+    """
     log_probs = _check_log_probs(log_probs)
     blank = _check_blank(blank, log_probs)
     return collapse(np.argmax(log_probs, axis=1), blank)
@@ -228,6 +251,8 @@ def prefix_beam_search(
 
     Returns:
         The final beam, best first: a list of (labels, log_probability) pairs.
+
+    Explained in notebook 03.
     """
     log_probs = _check_log_probs(log_probs)
     blank = _check_blank(blank, log_probs)
@@ -263,7 +288,10 @@ def prefix_beam_search(
 
 def ctc_segments(log_probs: np.ndarray, blank: int = BLANK) -> list[tuple[int, int, int]]:
     """Runs of the same symbol along the best (greedy) path: (symbol, start, end) with
-    ``end`` exclusive, blank runs included, covering every frame once."""
+    ``end`` exclusive, blank runs included, covering every frame once.
+
+    Explained in notebook 03.
+    """
     log_probs = _check_log_probs(log_probs)
     _check_blank(blank, log_probs)
     path = np.argmax(log_probs, axis=1)
@@ -297,6 +325,8 @@ def merge_by_ctc_segments(
     Returns:
         (merged, symbols): merged is (n_segments, hidden_dim), symbols (n_segments,) the
         symbol of each run.
+
+    Explained in notebook 03.
     """
     # means are taken in float64 (integer states are not truncated); float32 states stay float32
     keeps_float32 = str(getattr(hidden, "dtype", "")).endswith("float32")

@@ -83,6 +83,8 @@ class Corpus:
     Attributes:
         utterances: every utterance, in the order the builder made them.
         split: ``"train"`` or ``"test"`` for each utterance.
+
+    Explained in notebook 00.
     """
 
     utterances: tuple[Utterance, ...]
@@ -90,10 +92,12 @@ class Corpus:
 
     @property
     def train(self) -> list[Utterance]:
+        """The utterances of the training split, in order. Explained in notebook 00."""
         return [u for u, s in zip(self.utterances, self.split) if s == "train"]
 
     @property
     def test(self) -> list[Utterance]:
+        """The utterances of the test split, in order. Explained in notebook 00."""
         return [u for u, s in zip(self.utterances, self.split) if s == "test"]
 
     def __len__(self) -> int:
@@ -124,6 +128,8 @@ def build_corpus(
     Returns:
         A :class:`Corpus`. 400 utterances take a few seconds to build and well under a second
         to load from the cache.
+
+    Explained in notebook 00.
     """
     n_utterances = validate.integer(n_utterances, "n_utterances", minimum=2)
     seed = validate.integer(seed, "seed", minimum=0)
@@ -199,6 +205,8 @@ def load_audio(path: str | os.PathLike, sample_rate: int = 16_000) -> np.ndarray
     Raises:
         ValueError: if the file does not exist, cannot be decoded as audio, holds no samples,
             or is silent (peak amplitude below 1e-4, about -80 dBFS).
+
+    Explained in notebook 00.
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or pathlib.Path), got "

@@ -37,12 +37,17 @@ class Banded:
 
     Attributes:
         log_probs: shape (n_states, n_bands).
+
+    Explained in notebook 02.
     """
 
     log_probs: np.ndarray
 
     def dense(self) -> np.ndarray:
-        """The same transitions as a full (n_states, n_states) log matrix (-inf elsewhere)."""
+        """The same transitions as a full (n_states, n_states) log matrix (-inf elsewhere).
+
+        Explained in notebook 02.
+        """
         n_states, n_bands = self.log_probs.shape
         matrix = np.full((n_states, n_states), -np.inf)
         for k in range(n_bands):
@@ -61,6 +66,8 @@ def left_to_right(self_loops) -> Banded:
 
     Returns:
         A :class:`Banded` with two bands, ``log [p, 1 - p]`` per state.
+
+    Explained in notebook 02.
     """
     self_loops = validate.array(self_loops, "self_loops", ndim=1)
     if np.any((self_loops < 0) | (self_loops > 1)):
@@ -182,6 +189,8 @@ def forward(log_start, log_transition, log_emission, log_end=None):
     Raises:
         ValueError: on wrong shapes, rows that are not distributions, probabilities passed
             instead of log-probabilities, NaN, or an empty sequence.
+
+    Explained in notebook 02.
     """
     log_start, log_transition, log_emission, log_end = _check_model(
         log_start, log_transition, log_emission, log_end)
@@ -210,6 +219,8 @@ def backward(log_transition, log_emission, log_end=None) -> np.ndarray:
 
     Same arguments as :func:`forward` (the start distribution plays no part). Returns
     log_beta, shape (n_frames, n_states); its last row is ``log_end`` (zeros by default).
+
+    Explained in notebook 02.
     """
     _, log_transition, log_emission, log_end = _check_model(
         None, log_transition, log_emission, log_end)
@@ -240,6 +251,8 @@ def state_posteriors(log_start, log_transition, log_emission, log_end=None):
 
     Raises:
         ValueError: as :func:`forward`, and if no path fits the sequence (probability 0).
+
+    Explained in notebook 02.
     """
     log_alpha, log_likelihood = forward(log_start, log_transition, log_emission, log_end)
     if log_likelihood == -np.inf:
@@ -263,6 +276,8 @@ def viterbi(log_start, log_transition, log_emission, log_end=None):
     Returns:
         ``(path, log_score)``: path of shape (n_frames,) with a state index per frame, and the
         joint log probability of the frames and that path (``-inf`` if no path fits).
+
+    Explained in notebook 02.
     """
     log_start, log_transition, log_emission, log_end = _check_model(
         log_start, log_transition, log_emission, log_end)
@@ -307,13 +322,18 @@ def expected_duration(self_loop: float) -> float:
     """Mean number of frames spent in a state with this self-loop probability: 1 / (1 - p).
 
     The time in the state is geometric: P(d frames) = p^(d-1) (1 - p) for d = 1, 2, ...
+
+    Explained in notebook 02.
     """
     self_loop = validate.real(self_loop, "self_loop", minimum=0, below=1)
     return 1.0 / (1.0 - self_loop)
 
 
 def duration_distribution(self_loop: float, max_frames: int) -> np.ndarray:
-    """P(d frames in the state) for d = 1..max_frames, shape (max_frames,): p^(d-1) (1 - p)."""
+    """P(d frames in the state) for d = 1..max_frames, shape (max_frames,): p^(d-1) (1 - p).
+
+    Explained in notebook 02.
+    """
     self_loop = validate.real(self_loop, "self_loop", minimum=0, below=1)
     max_frames = validate.integer(max_frames, "max_frames", minimum=1)
     durations = np.arange(1, max_frames + 1)

@@ -175,7 +175,10 @@ def phones_at(phones, times) -> list[str]:
 
 
 def purity(units: np.ndarray, phones: np.ndarray) -> float:
-    """Share of frames whose phone is the most common phone of their unit (1 = pure units)."""
+    """Share of frames whose phone is the most common phone of their unit (1 = pure units).
+
+    Explained in notebook 05.
+    """
     table = _contingency(units, phones)
     return float(table.max(axis=1).sum() / table.sum())
 
@@ -359,7 +362,10 @@ def product_quantize(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.nda
 
 
 def n_combinations(n_groups: int, entries_per_group: int) -> int:
-    """Distinct codes of a product quantizer: entries_per_group ** n_groups (320**2 = 102,400)."""
+    """Distinct codes of a product quantizer: entries_per_group ** n_groups (320**2 = 102,400).
+
+    Explained in notebook 05.
+    """
     n_groups = validate.integer(n_groups, "n_groups", minimum=1)
     entries_per_group = validate.integer(entries_per_group, "entries_per_group", minimum=1)
     return entries_per_group ** n_groups
@@ -507,6 +513,7 @@ class ResidualVectorQuantizer(nn.Module):
 
     @property
     def n_levels(self) -> int:
+        """How many levels (codebooks) the stack holds. Explained in notebook 06."""
         return len(self.levels)
 
     def forward(self, vectors: torch.Tensor, n_levels: int | None = None):

@@ -28,6 +28,8 @@ def text_tokens(text: str) -> list[str]:
     A stand-in for a BPE tokenizer that needs no downloaded vocabulary: GPT-style BPE also
     gives one token to each common English word and one to each punctuation mark, so on
     everyday sentences the counts agree; rare words would split into more pieces.
+
+    Explained in notebook 00.
     """
     return _TOKEN_PATTERN.findall(validate.text(text, "text", non_empty=False))
 
@@ -37,6 +39,8 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
 
     One frame per started hop of 1/frames_per_second seconds (the encoder pads a last, partial
     hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163.
+
+    Explained in notebook 00.
     """
     duration_s = validate.real(duration_s, "duration_s", above=0)
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
@@ -47,6 +51,8 @@ def pooled_tokens(n_frames: int, pool_factor: int) -> int:
     """Tokens left after pooling (or stacking) every ``pool_factor`` frames into one.
 
     A last, partial group still makes a token: ceil(n_frames / pool_factor).
+
+    Explained in notebook 00.
     """
     n_frames = validate.integer(n_frames, "n_frames", minimum=0)
     pool_factor = validate.integer(pool_factor, "pool_factor", minimum=1)
@@ -65,7 +71,10 @@ def merged_segments(labels: list[str]) -> list[str]:
 
 
 def codec_tokens(duration_s: float, n_codebooks: int, frames_per_second: float) -> int:
-    """Tokens of a residual-VQ codec: one per codebook level per codec frame."""
+    """Tokens of a residual-VQ codec: one per codebook level per codec frame.
+
+    Explained in notebook 00.
+    """
     n_codebooks = validate.integer(n_codebooks, "n_codebooks", minimum=1)
     return n_codebooks * encoder_frames(duration_s, frames_per_second)
 
@@ -81,6 +90,8 @@ class TokenRow:
             None when tokens are not tied to time (text, Q-Former queries).
         n_lanes: tokens stacked per time cell (codebook levels for a codec, else 1).
         labels: readable token labels where there are any (text tokens, merged phones).
+
+    Explained in notebook 00.
     """
 
     name: str
@@ -109,6 +120,8 @@ def token_rows(
 
     Returns rows in order: text tokens, encoder frames, k-pooled frames, CTC-merged phones,
     Q-Former queries, codec tokens.
+
+    Explained in notebook 00.
     """
     text = validate.text(text, "text", non_empty=False)
     phones = _check_phones(phones)

@@ -56,6 +56,8 @@ class Phone(NamedTuple):
     ``stress`` is 0 (none), 1 (primary, written ˈ by eSpeak) or 2 (secondary, ˌ); the mark is
     kept out of ``label`` so that the /æ/ of "cat" and of "mat" share one phone symbol.
     Pauses carry the label ``"sil"``.
+
+    Explained in notebook 00.
     """
 
     label: str
@@ -74,6 +76,8 @@ class Utterance:
         sample_rate: samples per second of ``waveform``.
         phones: contiguous phone segments covering [0, duration], in order.
         voice, variant, words_per_minute, pitch: the synthesizer settings used.
+
+    Explained in notebook 00.
     """
 
     text: str
@@ -87,12 +91,12 @@ class Utterance:
 
     @property
     def duration(self) -> float:
-        """Length of the waveform in seconds."""
+        """Length of the waveform in seconds. Explained in notebook 00."""
         return len(self.waveform) / self.sample_rate
 
     @property
     def phone_labels(self) -> list[str]:
-        """The phone labels in order, pauses included as ``"sil"``."""
+        """The phone labels in order, pauses included as ``"sil"``. Explained in notebook 00."""
         return [phone.label for phone in self.phones]
 
 
@@ -135,7 +139,10 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def available_variants() -> tuple[str, ...]:
-    """Names of eSpeak NG's voice variants (``"f3"``, ``"m1"``, ``"klatt"``, ...), sorted."""
+    """Names of eSpeak NG's voice variants (``"f3"``, ``"m1"``, ``"klatt"``, ...), sorted.
+
+    Read from eSpeak NG's data folder (``voices/!v``). Explained in notebook 00.
+    """
     variant_dir = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
     return tuple(sorted(path.name for path in variant_dir.iterdir() if path.is_file()))
 
@@ -218,6 +225,8 @@ def synthesize(
             (:func:`available_voices`, :func:`available_variants`; a variant may also be
             written into the voice, ``"en-us+f3"``), or a rate, pitch or sample rate out of
             range.
+
+    Explained in notebook 00.
     """
     text = validate.text(text, "text")
     words_per_minute = round(validate.real(words_per_minute, "words_per_minute",
@@ -354,7 +363,11 @@ _VOWEL_LETTERS = set("aeiouyæɑɒɐəɚɛɜɝɞɪɨʉʊʌɔøœɤɯɘɵᵻɶ")
 
 
 def phone_class(label: str) -> str:
-    """'vowel', 'consonant' or 'silence' for an IPA phone label ('aɪ' and 'ɜː' are vowels)."""
+    """'vowel', 'consonant' or 'silence' for an IPA phone label ('aɪ' and 'ɜː' are vowels).
+
+    Explained in notebook 00.
+    """
+    label = validate.text(label, "label")
     if label == SILENCE:
         return "silence"
     return "vowel" if label[0] in _VOWEL_LETTERS else "consonant"
