@@ -44,7 +44,8 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
     """
     duration_s = validate.real(duration_s, "duration_s", above=0)
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
-    return math.ceil(round(duration_s * frames_per_second, 9))  # round(): 0.7 * 50 is 35.000...01
+    # round(): 0.7 * 50 is 35.000...01; max(): a duration > 0, however short, starts a frame
+    return max(1, math.ceil(round(duration_s * frames_per_second, 9)))
 
 
 def pooled_tokens(n_frames: int, pool_factor: int) -> int:
