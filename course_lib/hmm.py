@@ -103,8 +103,9 @@ def _check_log_distribution(values: np.ndarray, name: str) -> None:
                          f"(per row); one sums to {worst:.6g}")
 
 
-def _check_model(log_start, log_transition, log_emission, log_end):
-    """Validate and convert the model arrays (``log_start`` may be None); returns them."""
+def _check_model(log_start, log_transition, log_emission, log_end, *, with_start=True):
+    """Validate and convert the model arrays; returns them (``log_start`` is ignored and
+    returned as None when ``with_start`` is False, as backward() has no use for it)."""
     log_emission = validate.array(log_emission, "log_emission", ndim=2, min_length=0,
                                   allow_inf=True)
     n_frames, n_states = log_emission.shape
@@ -135,7 +136,9 @@ def _check_model(log_start, log_transition, log_emission, log_end):
                              f"({n_states}, {n_states}) or be Banded, got {log_transition.shape}")
         _check_log_distribution(log_transition, "log_transition")
 
-    if log_start is not None:  # backward() has no use for it
+    if not with_start:
+        log_start = None
+    else:
         log_start = validate.array(log_start, "log_start", min_length=0, allow_inf=True)
         if log_start.shape != (n_states,):
             raise ValueError(f"log_start must have shape (n_states,) = ({n_states},), "
@@ -223,7 +226,7 @@ def backward(log_transition, log_emission, log_end=None) -> np.ndarray:
     Explained in notebook 02.
     """
     _, log_transition, log_emission, log_end = _check_model(
-        None, log_transition, log_emission, log_end)
+        None, log_transition, log_emission, log_end, with_start=False)
     log_beta = np.empty_like(log_emission)
     log_beta[-1] = log_end
     if isinstance(log_transition, Banded):

@@ -301,6 +301,8 @@ def test_complex_model_arrays_are_refused_not_cut_to_their_real_part(argument):
     (lambda: hmm.duration_distribution(0.5, 0), ValueError, "max_frames"),
     (lambda: hmm.forward(GOOD_START, GOOD_TRANSITION, "frames"), TypeError, "log_emission"),
     (lambda: hmm.forward(GOOD_START, GOOD_TRANSITION, None), TypeError, "log_emission"),
+    (lambda: hmm.forward(None, GOOD_TRANSITION, GOOD_EMISSION), TypeError, "log_start"),
+    (lambda: hmm.viterbi(None, GOOD_TRANSITION, GOOD_EMISSION), TypeError, "log_start"),
     (lambda: hmm.forward(GOOD_START, hmm.Banded(np.zeros((2, 1)) + 0j), GOOD_EMISSION),
      TypeError, "log_transition"),
 ])
