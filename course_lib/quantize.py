@@ -280,7 +280,8 @@ class VectorQuantizer(nn.Module):
         return codes, indices, codebook_loss + self.commitment * commitment_loss
 
     def forward(self, vectors: torch.Tensor):
-        """``(quantized, indices, loss)`` for ``(..., dim)`` vectors (see the class). Notebook 05."""
+        """``(quantized, indices, loss)`` for ``(..., dim)`` vectors, as the class says.
+        Notebook 05."""
         vectors = self._vectors(vectors)
         codes, indices, loss = self._lookup(vectors)
         return straight_through(vectors, codes), indices, loss

@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 from scipy.special import logsumexp
 
 from course_lib import hmm
-from tests.fuzz.common import CORRUPTIONS, assert_refused, bad_integers, bad_reals, corrupt, long_only
+from tests.fuzz.common import (
+    CORRUPTIONS,
+    assert_refused,
+    bad_integers,
+    bad_reals,
+    corrupt,
+    long_only,
+)
 
 
 def _log(values):

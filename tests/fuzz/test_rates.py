@@ -1,7 +1,6 @@
 """Fuzzing course_lib.rates: token counts against plain arithmetic, bad numbers refused by name."""
 
 import itertools
-import math
 
 import numpy as np
 from hypothesis import given
