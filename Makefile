@@ -10,7 +10,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root unless told it may (containers, Binder-like machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test bench student clean
+.PHONY: lab test fuzz bench student clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ lab: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+# The fuzz suite with the long hypothesis profile: 1,000 random inputs a test and the extreme
+# sizes (100,000-frame HMMs, 20,000-frame CTC); minutes. `make test` runs it with the short profile.
+fuzz: $(STAMP)
+	COURSE_FUZZ_PROFILE=long $(BIN)/python -m pytest tests/fuzz
 
 # Speed against the reference libraries, each timed in the same run (see benchmarks/README.md).
 bench: $(STAMP)

@@ -68,7 +68,7 @@ def log_stft_magnitude(waveforms: torch.Tensor) -> torch.Tensor:
 
 def _float32(value, name: str, shape: str, last_dim: int | None = None) -> torch.Tensor:
     """A batch for the torch-facing methods: a float32 tensor of the documented rank."""
-    tensor = features.as_float_tensor(value, name).float()
+    tensor = validate.tensor(value, name, dtype=torch.float32, min_ndim=0)
     ndim = shape.count(",") + 1
     if (tensor.ndim != ndim or min(tensor.shape, default=0) < 1
             or (last_dim is not None and tensor.shape[-1] != last_dim)):

@@ -60,8 +60,11 @@ def collapse(path, blank: int = BLANK) -> list[int]:
 
     ``collapse([0, 3, 3, 0, 5, 5, 5, 0, 5]) == [3, 5, 5]``: the blank between the two runs
     of 5 keeps them apart. Collapsing twice changes nothing.
+
+    Explained in notebook 03.
     """
-    path = [int(symbol) for symbol in path]
+    path = validate.label_indices(path, "path").tolist()
+    blank = validate.integer(blank, "blank", minimum=0)
     starts, _ = runs(path)
     return [path[start] for start in starts if path[start] != blank]
 
@@ -71,8 +74,11 @@ def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
 
     ``extend_with_blanks([3, 5, 5]) == [0, 3, 0, 5, 0, 5, 0]``. Even states are blanks, state
     2i+1 is label i.
+
+    Explained in notebook 03.
     """
-    target = np.asarray(target, dtype=np.int64)
+    target = validate.label_indices(target, "target")
+    blank = validate.integer(blank, "blank", minimum=0)
     extended = np.full(2 * len(target) + 1, blank, dtype=np.int64)
     extended[1::2] = target
     return extended
@@ -80,8 +86,11 @@ def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
 
 def min_frames(target) -> int:
     """The fewest frames a path for ``target`` needs: one per label, plus one blank between
-    each pair of equal neighbours (``k æ t`` needs 3 frames, ``l l`` needs 3)."""
-    target = np.asarray(target)
+    each pair of equal neighbours (``k æ t`` needs 3 frames, ``l l`` needs 3).
+
+    Explained in notebook 03.
+    """
+    target = validate.label_indices(target, "target")
     return int(len(target) + np.sum(target[1:] == target[:-1]))
 
 
@@ -99,6 +108,8 @@ def ctc_forward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray
 
     Returns:
         log_alpha, shape (n_frames, 2L+1); entries of unreachable states are -inf (never NaN).
+
+    Explained in notebook 03.
     """
     log_probs, target = _check(log_probs, target, blank)
     emissions = log_probs[:, extend_with_blanks(target, blank)]  # (T, S)
@@ -124,6 +135,8 @@ def ctc_backward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarra
 
     Returns:
         log_beta, shape (n_frames, 2L+1).
+
+    Explained in notebook 03.
     """
     log_probs, target = _check(log_probs, target, blank)
     emissions = log_probs[:, extend_with_blanks(target, blank)]
@@ -148,17 +161,22 @@ def ctc_log_likelihood(log_probs: np.ndarray, target, blank: int = BLANK) -> flo
 
     A target that cannot fit in the frames (see :func:`min_frames`) has no path: the result
     is -inf and a ``RuntimeWarning`` says why.
+
+    Explained in notebook 03.
     """
-    log_alpha = ctc_forward(log_probs, target, blank)
-    log_likelihood = float(_final_total(log_alpha))
-    if log_likelihood == -np.inf:
-        _warn_if_too_short(len(log_alpha), target)
-    return log_likelihood
+    log_probs, target = _check(log_probs, target, blank)
+    if min_frames(target) > len(log_probs):  # decided before the (T, 2L+1) lattice is built
+        _warn_if_too_short(len(log_probs), target)
+        return -math.inf
+    return float(_final_total(ctc_forward(log_probs, target, blank)))
 
 
 def ctc_loss(log_probs: np.ndarray, target, blank: int = BLANK) -> float:
     """The CTC loss of one utterance: -log P(target | input). Equals
-    ``torch.nn.functional.ctc_loss(..., reduction="sum")`` for a batch of one."""
+    ``torch.nn.functional.ctc_loss(..., reduction="sum")`` for a batch of one.
+
+    Explained in notebook 03.
+    """
     return -ctc_log_likelihood(log_probs, target, blank)
 
 
@@ -167,12 +185,15 @@ def ctc_state_posteriors(log_probs: np.ndarray, target, blank: int = BLANK) -> n
 
     Each row sums to 1: at every frame the paths that collapse to ``target`` are somewhere in
     the lattice. Raises ``ValueError`` if the target cannot fit in the frames.
+
+    Explained in notebook 03.
     """
+    log_probs, target = _check(log_probs, target, blank)
+    if min_frames(target) > len(log_probs):
+        raise ValueError(_too_short_message(len(log_probs), target))
     log_alpha = ctc_forward(log_probs, target, blank)
     log_beta = ctc_backward(log_probs, target, blank)
     log_likelihood = _final_total(log_alpha)
-    if log_likelihood == -np.inf:
-        raise ValueError(_too_short_message(len(log_alpha), target))
     return np.exp(log_alpha + log_beta - log_likelihood)
 
 
@@ -184,8 +205,10 @@ def ctc_gradient(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarra
     carry symbol c. (PyTorch's ``ctc_loss`` returns ``exp(log_probs)`` plus this, which is the
     gradient with respect to the logits of a log-softmax; both give the same gradient once
     propagated through the log-softmax.)
+
+    Explained in notebook 03.
     """
-    log_probs = np.asarray(log_probs, dtype=np.float64)
+    log_probs, target = _check(log_probs, target, blank)
     posteriors = ctc_state_posteriors(log_probs, target, blank)
     gradient = np.zeros_like(log_probs)
     np.add.at(gradient.T, extend_with_blanks(target, blank), -posteriors.T)
@@ -230,8 +253,12 @@ def best_path(log_probs: np.ndarray, target, blank: int = BLANK) -> tuple[np.nda
 
 
 def greedy_decode(log_probs: np.ndarray, blank: int = BLANK) -> list[int]:
-    """Best-path decoding: the most probable symbol at every frame, collapsed."""
+    """Best-path decoding: the most probable symbol at every frame, collapsed.
+
+    Explained in notebook 03.
+    """
     log_probs = _check_log_probs(log_probs)
+    blank = _check_blank(blank, log_probs)
     return collapse(np.argmax(log_probs, axis=1), blank)
 
 
@@ -249,10 +276,12 @@ def prefix_beam_search(
 
     Returns:
         The final beam, best first: a list of (labels, log_probability) pairs.
+
+    Explained in notebook 03.
     """
     log_probs = _check_log_probs(log_probs)
-    if not (isinstance(beam_width, int) and beam_width >= 1):
-        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
+    blank = _check_blank(blank, log_probs)
+    beam_width = validate.integer(beam_width, "beam_width", minimum=1)
     # prefix (tuple) -> [log P(paths ending in blank), log P(paths ending in its last label)]
     beam = {(): (0.0, -math.inf)}
     n_tried = min(beam_width, log_probs.shape[1])
@@ -284,8 +313,13 @@ def prefix_beam_search(
 
 def ctc_segments(log_probs: np.ndarray, blank: int = BLANK) -> list[tuple[int, int, int]]:
     """Runs of the same symbol along the best (greedy) path: (symbol, start, end) with
-    ``end`` exclusive, blank runs included, covering every frame once."""
-    path = np.argmax(_check_log_probs(log_probs), axis=1)
+    ``end`` exclusive, blank runs included, covering every frame once.
+
+    Explained in notebook 03.
+    """
+    log_probs = _check_log_probs(log_probs)
+    _check_blank(blank, log_probs)
+    path = np.argmax(log_probs, axis=1)
     starts, ends = runs(path)
     return [(int(path[s]), int(s), int(e)) for s, e in zip(starts, ends)]
 
@@ -314,16 +348,19 @@ def merge_by_ctc_segments(
     Returns:
         (merged, symbols): merged is (n_segments, hidden_dim), symbols (n_segments,) the
         symbol of each run.
+
+    Explained in notebook 03.
     """
-    hidden = np.asarray(hidden)
-    if hidden.ndim != 2:
-        raise ValueError(f"hidden must have shape (n_frames, hidden_dim), got {hidden.shape}")
+    # means are taken in float64 (integer states are not truncated); float32 states stay float32
+    keeps_float32 = str(getattr(hidden, "dtype", "")).endswith("float32")
+    hidden = validate.array(hidden, "hidden", ndim=2, min_length=0)
     log_probs = _check_log_probs(log_probs)
+    blank = _check_blank(blank, log_probs)
     if len(hidden) != len(log_probs):
         raise ValueError(f"hidden and log_probs must have the same number of frames, got "
                          f"{len(hidden)} and {len(log_probs)}")
-    if mode not in MERGE_MODES:
-        raise ValueError(f"mode must be one of {MERGE_MODES}, got {mode!r}")
+    validate.choice(mode, "mode", MERGE_MODES)
+    drop_blanks = validate.boolean(drop_blanks, "drop_blanks")
     merged, symbols = [], []
     for symbol, start, end in ctc_segments(log_probs, blank):
         if drop_blanks and symbol == blank:
@@ -337,7 +374,8 @@ def merge_by_ctc_segments(
             weights = np.exp(log_probs[start:end, symbol])
             merged.append(weights @ frames / weights.sum())
         symbols.append(symbol)
-    merged_array = np.array(merged, dtype=hidden.dtype).reshape(len(merged), hidden.shape[1])
+    merged_array = np.array(merged, dtype=np.float32 if keeps_float32 else np.float64)
+    merged_array = merged_array.reshape(len(merged), hidden.shape[1])
     return merged_array, np.array(symbols, dtype=np.int64)
 
 
@@ -463,28 +501,30 @@ def _warn_if_too_short(n_frames: int, target) -> None:
 
 
 def _check_log_probs(log_probs) -> np.ndarray:
-    log_probs = np.asarray(log_probs)
-    if log_probs.ndim != 2 or log_probs.shape[0] == 0 or log_probs.shape[1] < 2:
+    """(n_frames >= 1, n_labels >= 2) log-probabilities whose rows are log-softmaxes."""
+    log_probs = validate.array(log_probs, "log_probs", ndim=2, min_length=0, allow_inf=True)
+    if log_probs.shape[0] == 0 or log_probs.shape[1] < 2:
         raise ValueError("log_probs must have shape (n_frames >= 1, n_labels >= 2), "
                          f"got {log_probs.shape}")
-    if not np.issubdtype(log_probs.dtype, np.floating):
-        raise ValueError(f"log_probs must hold floats, got dtype {log_probs.dtype}")
-    log_probs = log_probs.astype(np.float64)
-    if np.isnan(log_probs).any() or (log_probs > 1e-6).any():
-        raise ValueError("log_probs must hold log-probabilities (<= 0, no NaN)")
+    if (log_probs > 1e-6).any():
+        raise ValueError("log_probs must hold log-probabilities (<= 0): pass the log of the "
+                         "probabilities, e.g. a log_softmax")
     if not np.allclose(np.logaddexp.reduce(log_probs, axis=1), 0.0, atol=1e-4):
-        raise ValueError("each row of log_probs must be a log-softmax (probabilities sum to 1)")
+        raise ValueError("log_probs must hold a log-softmax in each row (probabilities that "
+                         "sum to 1)")
     return log_probs
 
 
-def _check(log_probs, target, blank: int) -> tuple[np.ndarray, np.ndarray]:
+def _check_blank(blank, log_probs: np.ndarray) -> int:
+    """The blank is one of the label indices of ``log_probs``."""
+    return validate.integer(blank, "blank", minimum=0, maximum=log_probs.shape[1] - 1)
+
+
+def _check(log_probs, target, blank) -> tuple[np.ndarray, np.ndarray]:
     log_probs = _check_log_probs(log_probs)
-    target = np.asarray(target)
-    if target.ndim != 1 or (target.size and not np.issubdtype(target.dtype, np.integer)):
-        raise ValueError(f"target must be a 1-D sequence of label indices, got {target!r}")
-    target = target.astype(np.int64)
-    if ((target < 0) | (target >= log_probs.shape[1])).any():
-        raise ValueError(f"target indices must lie in [0, {log_probs.shape[1]}), got {target}")
+    blank = _check_blank(blank, log_probs)
+    target = validate.label_indices(target, "target", n_labels=log_probs.shape[1])
     if (target == blank).any():
-        raise ValueError(f"target must not contain the blank (index {blank})")
+        raise ValueError(f"target must not contain the blank (index {blank}), got "
+                         f"{validate.describe(target.tolist())}")
     return log_probs, target

@@ -21,6 +21,7 @@ import numpy as np
 import soundfile
 from tqdm.auto import tqdm
 
+from course_lib import validate
 from course_lib.features import SAMPLE_RATE, resample
 from course_lib.synth import Phone, Utterance, synthesize
 
@@ -83,6 +84,8 @@ class Corpus:
     Attributes:
         utterances: every utterance, in the order the builder made them.
         split: ``"train"`` or ``"test"`` for each utterance.
+
+    Explained in notebook 00.
     """
 
     utterances: tuple[Utterance, ...]
@@ -90,10 +93,12 @@ class Corpus:
 
     @property
     def train(self) -> list[Utterance]:
+        """The utterances of the training split, in order. Explained in notebook 00."""
         return [u for u, s in zip(self.utterances, self.split) if s == "train"]
 
     @property
     def test(self) -> list[Utterance]:
+        """The utterances of the test split, in order. Explained in notebook 00."""
         return [u for u, s in zip(self.utterances, self.split) if s == "test"]
 
     def __len__(self) -> int:
@@ -124,11 +129,14 @@ def build_corpus(
     Returns:
         A :class:`Corpus`. 400 utterances take a few seconds to build and well under a second
         to load from the cache.
+
+    Explained in notebook 00.
     """
-    if not (isinstance(n_utterances, int) and n_utterances >= 2):
-        raise ValueError(f"n_utterances must be an integer >= 2, got {n_utterances!r}")
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be strictly between 0 and 1, got {test_fraction}")
+    n_utterances = validate.integer(n_utterances, "n_utterances", minimum=2)
+    seed = validate.integer(seed, "seed", minimum=0)
+    test_fraction = validate.real(test_fraction, "test_fraction", above=0, below=1)
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1_000, maximum=192_000)
+    cache = validate.boolean(cache, "cache")
     settings = dict(
         n_utterances=n_utterances, seed=seed, test_fraction=test_fraction,
         sample_rate=sample_rate, format=_CORPUS_FORMAT, espeak=version("espeakng-loader"),
@@ -198,7 +206,13 @@ def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.nd
     Raises:
         ValueError: if the file does not exist, cannot be decoded as audio, holds no samples,
             or is silent (peak amplitude below 1e-4, about -80 dBFS).
+
+    Explained in notebook 00.
     """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path), got "
+                        f"{validate.describe(path)}")
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1_000, maximum=192_000)
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"audio file {str(path)!r} does not exist")

@@ -36,26 +36,10 @@ DEFAULT_HOP_MS = 10.0
 POWER_FLOOR = 1e-10  # smallest power before the log: digital silence becomes -100 dB, not -inf
 
 
-def _check_waveform(waveform) -> np.ndarray:
-    waveform = np.asarray(waveform)
-    if waveform.ndim != 1:
-        raise ValueError(f"waveform must be 1-D (n_samples,), got shape {waveform.shape}")
-    if not np.issubdtype(waveform.dtype, np.floating) and not np.issubdtype(waveform.dtype,
-                                                                            np.integer):
-        raise ValueError(f"waveform must hold real numbers, got dtype {waveform.dtype}")
-    if not np.all(np.isfinite(waveform)):
-        raise ValueError("waveform contains NaN or infinite samples")
-    return waveform.astype(np.float64)
-
-
-def _positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
-
-
 def ms_to_samples(milliseconds: float, sample_rate: int = SAMPLE_RATE) -> int:
     """Length in whole samples of ``milliseconds`` at ``sample_rate`` (25 ms at 16 kHz -> 400)."""
+    milliseconds = validate.real(milliseconds, "milliseconds", above=0)
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     n_samples = int(round(milliseconds * sample_rate / 1000))
     if n_samples < 1:
         raise ValueError(f"{milliseconds} ms at {sample_rate} Hz is less than one sample")
@@ -71,9 +55,9 @@ def resample(waveform, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray
     """
     from scipy.signal import resample_poly
 
-    from_rate = _positive_int(from_rate, "from_rate")
-    to_rate = _positive_int(to_rate, "to_rate")
-    waveform = np.asarray(waveform)
+    from_rate = validate.integer(from_rate, "from_rate", minimum=1)
+    to_rate = validate.integer(to_rate, "to_rate", minimum=1)
+    waveform = validate.waveform(waveform)
     if from_rate == to_rate:
         return waveform.astype(np.float32)
     ratio = Fraction(to_rate, from_rate)
@@ -106,6 +90,13 @@ def prepare_waveform(waveform, sample_rate: int = SAMPLE_RATE, *, min_samples: i
     return samples
 
 
+def _milliseconds_to_samples(milliseconds, sample_rate, name: str) -> int:
+    """:func:`ms_to_samples` with errors that name the caller's argument (``window_ms``)."""
+    milliseconds = validate.real(milliseconds, name, above=0)
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
+    return ms_to_samples(milliseconds, sample_rate)
+
+
 def frame_signal(waveform: np.ndarray, frame_length: int, hop_length: int) -> np.ndarray:
     """Cut a waveform into overlapping frames, one per row.
 
@@ -122,9 +113,9 @@ def frame_signal(waveform: np.ndarray, frame_length: int, hop_length: int) -> np
     Raises:
         ValueError: if the waveform is not 1-D and finite or is shorter than one frame.
     """
-    waveform = _check_waveform(waveform)
-    frame_length = _positive_int(frame_length, "frame_length")
-    hop_length = _positive_int(hop_length, "hop_length")
+    waveform = validate.waveform(waveform, "waveform")
+    frame_length = validate.integer(frame_length, "frame_length", minimum=1)
+    hop_length = validate.integer(hop_length, "hop_length", minimum=1)
     if len(waveform) < frame_length:
         raise ValueError(f"waveform has {len(waveform)} samples, fewer than one frame "
                          f"of frame_length={frame_length}")
@@ -157,9 +148,9 @@ def frame_times(n_frames: int, *, hop_length: int = 160, frame_length: int = 400
         Shape (n_frames,), seconds. Explained in notebook 01 ("Framing").
     """
     n_frames = validate.integer(n_frames, "n_frames", minimum=0)
-    hop_length = _positive_int(hop_length, "hop_length")
-    frame_length = _positive_int(frame_length, "frame_length")
-    sample_rate = _positive_int(sample_rate, "sample_rate")
+    hop_length = validate.integer(hop_length, "hop_length", minimum=1)
+    frame_length = validate.integer(frame_length, "frame_length", minimum=1)
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     offset = 0.0 if center else frame_length / 2
     return (np.arange(n_frames) * hop_length + offset) / sample_rate
 
@@ -169,7 +160,7 @@ def hann_window(frame_length: int) -> np.ndarray:
 
     Periodic (the DFT-even form) rather than symmetric: the convention of librosa and torch.
     """
-    frame_length = _positive_int(frame_length, "frame_length")
+    frame_length = validate.integer(frame_length, "frame_length", minimum=1)
     return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame_length) / frame_length)
 
 
@@ -183,11 +174,9 @@ def power_spectrum(frames: np.ndarray, n_fft: int | None = None) -> np.ndarray:
     Returns:
         Shape (n_frames, n_fft // 2 + 1): power at frequencies ``k * sample_rate / n_fft``.
     """
-    frames = np.asarray(frames, dtype=np.float64)
-    if frames.ndim != 2 or frames.shape[1] == 0:
-        raise ValueError(f"frames must have shape (n_frames, frame_length), got {frames.shape}")
+    frames = validate.array(frames, "frames", ndim=2)
     frame_length = frames.shape[1]
-    n_fft = frame_length if n_fft is None else _positive_int(n_fft, "n_fft")
+    n_fft = frame_length if n_fft is None else validate.integer(n_fft, "n_fft", minimum=1)
     if n_fft < frame_length:
         raise ValueError(f"n_fft must be at least the frame length {frame_length}, got {n_fft}")
     spectrum = np.fft.rfft(frames * hann_window(frame_length), n=n_fft, axis=1)
@@ -196,12 +185,14 @@ def power_spectrum(frames: np.ndarray, n_fft: int | None = None) -> np.ndarray:
 
 def hz_to_mel(hertz):
     """HTK mel scale: ``2595 log10(1 + f / 700)``. Roughly linear below 1 kHz, log above."""
-    return 2595.0 * np.log10(1.0 + np.asarray(hertz, dtype=np.float64) / 700.0)
+    hertz = validate.array(hertz, "hertz", min_length=0)
+    return 2595.0 * np.log10(1.0 + hertz / 700.0)
 
 
 def mel_to_hz(mels):
     """Inverse of :func:`hz_to_mel`."""
-    return 700.0 * (10.0 ** (np.asarray(mels, dtype=np.float64) / 2595.0) - 1.0)
+    mels = validate.array(mels, "mels", min_length=0)
+    return 700.0 * (10.0 ** (mels / 2595.0) - 1.0)
 
 
 def mel_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = 400, n_mels: int = 40,
@@ -216,10 +207,11 @@ def mel_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = 400, n_mels: int
         Weights of shape (n_mels, n_fft // 2 + 1); ``power_spectrum @ weights.T`` gives the mel
         band energies, shape (n_frames, n_mels).
     """
-    sample_rate = _positive_int(sample_rate, "sample_rate")
-    n_fft = _positive_int(n_fft, "n_fft")
-    n_mels = _positive_int(n_mels, "n_mels")
-    fmax = sample_rate / 2 if fmax is None else fmax
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
+    n_fft = validate.integer(n_fft, "n_fft", minimum=1)
+    n_mels = validate.integer(n_mels, "n_mels", minimum=1)
+    fmin = validate.real(fmin, "fmin", minimum=0)
+    fmax = sample_rate / 2 if fmax is None else validate.real(fmax, "fmax")
     if not 0 <= fmin < fmax <= sample_rate / 2:
         raise ValueError(f"need 0 <= fmin < fmax <= sample_rate / 2 = {sample_rate / 2}, "
                          f"got fmin={fmin}, fmax={fmax}")
@@ -237,10 +229,10 @@ def power_to_db(power: np.ndarray, top_db: float | None = 80.0) -> np.ndarray:
     The floor relative to the loudest value keeps digital silence from dominating the
     features; ``top_db=None`` keeps only the absolute floor (-100 dB).
     """
+    power = validate.array(power, "power", min_length=0)
     decibels = 10.0 * np.log10(np.maximum(power, POWER_FLOOR))
     if top_db is not None:
-        if top_db <= 0:
-            raise ValueError(f"top_db must be positive or None, got {top_db}")
+        top_db = validate.real(top_db, "top_db", above=0)
         decibels = np.maximum(decibels, decibels.max() - top_db)
     return decibels
 
@@ -267,8 +259,13 @@ def log_mel_spectrogram(
     Returns:
         Shape (n_frames, n_mels), decibels.
     """
-    frame_length = ms_to_samples(window_ms, sample_rate)
-    frames = frame_signal(waveform, frame_length, ms_to_samples(hop_ms, sample_rate))
+    if top_db is not None:  # checked before the work, not after it
+        validate.real(top_db, "top_db", above=0)
+    frame_length = _milliseconds_to_samples(window_ms, sample_rate, "window_ms")
+    hop_length = _milliseconds_to_samples(hop_ms, sample_rate, "hop_ms")
+    if n_fft is not None:
+        n_fft = validate.integer(n_fft, "n_fft", minimum=1)
+    frames = frame_signal(waveform, frame_length, hop_length)
     power = power_spectrum(frames, n_fft)
     filters = mel_filterbank(sample_rate, n_fft or frame_length, n_mels)
     return power_to_db(power @ filters.T, top_db)
@@ -281,8 +278,8 @@ def dct_matrix(n_coefficients: int, n_inputs: int) -> np.ndarray:
     ``sqrt(2/N)`` otherwise: ``x @ dct_matrix(K, N).T`` keeps the first K coefficients of
     ``scipy.fft.dct(x, norm="ortho")``.
     """
-    n_coefficients = _positive_int(n_coefficients, "n_coefficients")
-    n_inputs = _positive_int(n_inputs, "n_inputs")
+    n_coefficients = validate.integer(n_coefficients, "n_coefficients", minimum=1)
+    n_inputs = validate.integer(n_inputs, "n_inputs", minimum=1)
     if n_coefficients > n_inputs:
         raise ValueError(f"n_coefficients ({n_coefficients}) cannot exceed n_inputs ({n_inputs})")
     k = np.arange(n_coefficients)[:, None]
@@ -310,7 +307,8 @@ def mfcc(
         Shape (n_frames, n_mfcc). Coefficient 0 is the (scaled) mean log energy of the frame,
         the next few describe the broad shape of the spectral envelope.
     """
-    n_mfcc = _positive_int(n_mfcc, "n_mfcc")
+    n_mfcc = validate.integer(n_mfcc, "n_mfcc", minimum=1)
+    n_mels = validate.integer(n_mels, "n_mels", minimum=1)
     if n_mfcc > n_mels:
         raise ValueError(f"n_mfcc ({n_mfcc}) cannot exceed n_mels ({n_mels})")
     log_mel = log_mel_spectrogram(waveform, sample_rate, n_mels, window_ms, hop_ms, n_fft, top_db)
@@ -326,11 +324,8 @@ def deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
     Returns:
         Shape (n_frames, n_dims), like ``features``.
     """
-    features = np.asarray(features, dtype=np.float64)
-    if features.ndim != 2 or features.shape[0] == 0:
-        raise ValueError(f"features must have shape (n_frames, n_dims) with n_frames >= 1, "
-                         f"got {features.shape}")
-    n_context = _positive_int(n_context, "n_context")
+    features = validate.array(features, "features", ndim=2)
+    n_context = validate.integer(n_context, "n_context", minimum=1)
     n_frames = features.shape[0]
     padded = np.pad(features, ((n_context, n_context), (0, 0)), mode="edge")
     slope = np.zeros_like(features)
@@ -347,8 +342,9 @@ def add_deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
     Returns:
         Shape (n_frames, 3 * n_dims): ``[features, deltas, double deltas]`` side by side.
     """
+    features = validate.array(features, "features", ndim=2)
     velocity = deltas(features, n_context)
-    return np.hstack([np.asarray(features, dtype=np.float64), velocity,
+    return np.hstack([features, velocity,
                       deltas(velocity, n_context)])
 
 
@@ -360,20 +356,6 @@ def add_deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
 # module (notebooks 00-02) does not load it. Every STFT here is *centred*: the signal is
 # reflect-padded by n_fft // 2 on each side, so ``1 + n_samples // hop_length`` frames, frame i
 # centred on sample ``i * hop_length`` (``frame_times(..., center=True)``).
-
-
-def as_float_tensor(waveforms, name: str):
-    """``waveforms`` as a real floating tensor (gradients kept): tensors keep their float
-    dtype, NumPy arrays and lists become float32 (checked to be finite); integer and complex
-    tensors are refused with ``TypeError`` naming ``name``. Explained in notebook 06."""
-    import torch
-
-    if not isinstance(waveforms, torch.Tensor):
-        return torch.from_numpy(validate.array(waveforms, name, min_length=0).astype(np.float32))
-    if not waveforms.is_floating_point():
-        raise TypeError(f"{name} must be a real floating tensor (float32 or float64), got "
-                        f"{validate.describe(waveforms)}")
-    return waveforms
 
 
 def _check_batch(waveforms, name: str, n_fft: int):
@@ -397,9 +379,9 @@ def stft_magnitude(waveforms, n_fft: int, hop_length: int, *, power: float = 1.0
     """
     import torch
 
-    waveforms = as_float_tensor(waveforms, "waveforms")
-    n_fft = _positive_int(n_fft, "n_fft")
-    hop_length = _positive_int(hop_length, "hop_length")
+    waveforms = validate.tensor(waveforms, "waveforms")
+    n_fft = validate.integer(n_fft, "n_fft", minimum=1)
+    hop_length = validate.integer(hop_length, "hop_length", minimum=1)
     power = validate.real(power, "power", above=0)
     _check_batch(waveforms, "waveforms", n_fft)
     window = torch.hann_window(n_fft, dtype=waveforms.dtype, device=waveforms.device)
@@ -457,10 +439,10 @@ def griffin_lim(magnitude, n_fft: int, hop_length: int, *, n_iter: int = 32):
     import torch
     import torchaudio
 
-    n_fft = _positive_int(n_fft, "n_fft")
-    hop_length = _positive_int(hop_length, "hop_length")
-    n_iter = _positive_int(n_iter, "n_iter")
-    magnitude = as_float_tensor(magnitude, "magnitude")
+    n_fft = validate.integer(n_fft, "n_fft", minimum=1)
+    hop_length = validate.integer(hop_length, "hop_length", minimum=1)
+    n_iter = validate.integer(n_iter, "n_iter", minimum=1)
+    magnitude = validate.tensor(magnitude, "magnitude", min_ndim=2)
     if magnitude.ndim < 2 or magnitude.shape[-2] != n_fft // 2 + 1 or magnitude.shape[-1] < 1:
         raise ValueError(f"magnitude must have shape (..., n_fft // 2 + 1 = {n_fft // 2 + 1}, "
                          f"n_frames >= 1), got {validate.describe(magnitude)}")

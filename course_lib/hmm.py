@@ -37,12 +37,17 @@ class Banded:
 
     Attributes:
         log_probs: shape (n_states, n_bands).
+
+    Explained in notebook 02.
     """
 
     log_probs: np.ndarray
 
     def dense(self) -> np.ndarray:
-        """The same transitions as a full (n_states, n_states) log matrix (-inf elsewhere)."""
+        """The same transitions as a full (n_states, n_states) log matrix (-inf elsewhere).
+
+        Explained in notebook 02.
+        """
         n_states, n_bands = self.log_probs.shape
         matrix = np.full((n_states, n_states), -np.inf)
         for k in range(n_bands):
@@ -61,12 +66,13 @@ def left_to_right(self_loops) -> Banded:
 
     Returns:
         A :class:`Banded` with two bands, ``log [p, 1 - p]`` per state.
+
+    Explained in notebook 02.
     """
-    self_loops = np.asarray(self_loops, dtype=np.float64)
-    if self_loops.ndim != 1 or self_loops.size == 0:
-        raise ValueError(f"self_loops must have shape (n_states,), got {self_loops.shape}")
-    if np.any(~np.isfinite(self_loops)) or np.any((self_loops < 0) | (self_loops > 1)):
-        raise ValueError("self_loops must be probabilities in [0, 1]")
+    self_loops = validate.array(self_loops, "self_loops", ndim=1)
+    if np.any((self_loops < 0) | (self_loops > 1)):
+        raise ValueError(f"self_loops must be probabilities in [0, 1], got values from "
+                         f"{self_loops.min():g} to {self_loops.max():g}")
     stay = self_loops.copy()
     stay[-1] = 1.0
     with np.errstate(divide="ignore"):
@@ -85,9 +91,8 @@ def _logsumexp(values: np.ndarray, axis=None) -> np.ndarray:
 
 
 def _check_log_distribution(values: np.ndarray, name: str) -> None:
-    """Rows of ``values`` (last axis) must be log-probabilities that sum to 1."""
-    if np.any(np.isnan(values)) or np.any(values == np.inf):
-        raise ValueError(f"{name} contains NaN or +inf")
+    """Rows of ``values`` (last axis, already through ``validate.array``) must be
+    log-probabilities that sum to 1."""
     if np.any(values > _TOLERANCE):
         raise ValueError(f"{name} has positive entries, so it holds probabilities, not "
                          f"log-probabilities: pass np.log of it")
@@ -98,22 +103,22 @@ def _check_log_distribution(values: np.ndarray, name: str) -> None:
                          f"(per row); one sums to {worst:.6g}")
 
 
-def _check_model(log_start, log_transition, log_emission, log_end):
-    """Validate and convert the model arrays (``log_start`` may be None); returns them."""
-    log_emission = np.asarray(log_emission, dtype=np.float64)
-    if log_emission.ndim != 2:
-        raise ValueError(f"log_emission must have shape (n_frames, n_states), "
-                         f"got {log_emission.shape}")
+def _check_model(log_start, log_transition, log_emission, log_end, *, with_start=True):
+    """Validate and convert the model arrays; returns them (``log_start`` is ignored and
+    returned as None when ``with_start`` is False, as backward() has no use for it)."""
+    log_emission = validate.array(log_emission, "log_emission", ndim=2, min_length=0,
+                                  allow_inf=True)
     n_frames, n_states = log_emission.shape
     if n_frames == 0:
-        raise ValueError("log_emission is an empty sequence: need at least one frame")
+        raise ValueError(f"log_emission must have at least one frame (an empty sequence has "
+                         f"no path), got shape {log_emission.shape}")
     if n_states == 0:
-        raise ValueError("log_emission has no states")
-    if np.any(np.isnan(log_emission)) or np.any(log_emission == np.inf):
-        raise ValueError("log_emission contains NaN or +inf")
+        raise ValueError(f"log_emission must have at least one state, got shape "
+                         f"{log_emission.shape}")
 
     if isinstance(log_transition, Banded):
-        bands = np.asarray(log_transition.log_probs, dtype=np.float64)
+        bands = validate.array(log_transition.log_probs, "log_transition", min_length=0,
+                               allow_inf=True)
         if bands.ndim != 2 or bands.shape[0] != n_states or bands.shape[1] == 0:
             raise ValueError(f"a Banded log_transition needs log_probs of shape (n_states, "
                              f"n_bands) = ({n_states}, n_bands >= 1), got {bands.shape}")
@@ -124,14 +129,17 @@ def _check_model(log_start, log_transition, log_emission, log_end):
         _check_log_distribution(bands, "log_transition")
         log_transition = Banded(bands[:, :n_states])  # bands past the chain's length are empty
     else:
-        log_transition = np.asarray(log_transition, dtype=np.float64)
+        log_transition = validate.array(log_transition, "log_transition", min_length=0,
+                                        allow_inf=True)
         if log_transition.shape != (n_states, n_states):
             raise ValueError(f"log_transition must have shape (n_states, n_states) = "
                              f"({n_states}, {n_states}) or be Banded, got {log_transition.shape}")
         _check_log_distribution(log_transition, "log_transition")
 
-    if log_start is not None:  # backward() has no use for it
-        log_start = np.asarray(log_start, dtype=np.float64)
+    if not with_start:
+        log_start = None
+    else:
+        log_start = validate.array(log_start, "log_start", min_length=0, allow_inf=True)
         if log_start.shape != (n_states,):
             raise ValueError(f"log_start must have shape (n_states,) = ({n_states},), "
                              f"got {log_start.shape}")
@@ -140,11 +148,11 @@ def _check_model(log_start, log_transition, log_emission, log_end):
     if log_end is None:
         log_end = np.zeros(n_states)
     else:
-        log_end = np.asarray(log_end, dtype=np.float64)
+        log_end = validate.array(log_end, "log_end", min_length=0, allow_inf=True)
         if log_end.shape != (n_states,):
             raise ValueError(f"log_end must have shape (n_states,) = ({n_states},), "
                              f"got {log_end.shape}")
-        if np.any(np.isnan(log_end)) or np.any(log_end > _TOLERANCE):
+        if np.any(log_end > _TOLERANCE):
             raise ValueError("log_end must hold log-probabilities (<= 0), e.g. 0 for states "
                              "that may end the sequence and -inf for the others")
         if np.all(log_end == -np.inf):
@@ -184,6 +192,8 @@ def forward(log_start, log_transition, log_emission, log_end=None):
     Raises:
         ValueError: on wrong shapes, rows that are not distributions, probabilities passed
             instead of log-probabilities, NaN, or an empty sequence.
+
+    Explained in notebook 02.
     """
     log_start, log_transition, log_emission, log_end = _check_model(
         log_start, log_transition, log_emission, log_end)
@@ -212,9 +222,11 @@ def backward(log_transition, log_emission, log_end=None) -> np.ndarray:
 
     Same arguments as :func:`forward` (the start distribution plays no part). Returns
     log_beta, shape (n_frames, n_states); its last row is ``log_end`` (zeros by default).
+
+    Explained in notebook 02.
     """
     _, log_transition, log_emission, log_end = _check_model(
-        None, log_transition, log_emission, log_end)
+        None, log_transition, log_emission, log_end, with_start=False)
     log_beta = np.empty_like(log_emission)
     log_beta[-1] = log_end
     if isinstance(log_transition, Banded):
@@ -242,6 +254,8 @@ def state_posteriors(log_start, log_transition, log_emission, log_end=None):
 
     Raises:
         ValueError: as :func:`forward`, and if no path fits the sequence (probability 0).
+
+    Explained in notebook 02.
     """
     log_alpha, log_likelihood = forward(log_start, log_transition, log_emission, log_end)
     if log_likelihood == -np.inf:
@@ -265,6 +279,8 @@ def viterbi(log_start, log_transition, log_emission, log_end=None):
     Returns:
         ``(path, log_score)``: path of shape (n_frames,) with a state index per frame, and the
         joint log probability of the frames and that path (``-inf`` if no path fits).
+
+    Explained in notebook 02.
     """
     log_start, log_transition, log_emission, log_end = _check_model(
         log_start, log_transition, log_emission, log_end)
@@ -309,15 +325,20 @@ def expected_duration(self_loop: float) -> float:
     """Mean number of frames spent in a state with this self-loop probability: 1 / (1 - p).
 
     The time in the state is geometric: P(d frames) = p^(d-1) (1 - p) for d = 1, 2, ...
+
+    Explained in notebook 02.
     """
-    if not 0 <= self_loop < 1:
-        raise ValueError(f"self_loop must be a probability in [0, 1), got {self_loop}")
+    self_loop = validate.real(self_loop, "self_loop", minimum=0, below=1)
     return 1.0 / (1.0 - self_loop)
 
 
 def duration_distribution(self_loop: float, max_frames: int) -> np.ndarray:
-    """P(d frames in the state) for d = 1..max_frames, shape (max_frames,): p^(d-1) (1 - p)."""
-    expected_duration(self_loop)  # validates
+    """P(d frames in the state) for d = 1..max_frames, shape (max_frames,): p^(d-1) (1 - p).
+
+    Explained in notebook 02.
+    """
+    self_loop = validate.real(self_loop, "self_loop", minimum=0, below=1)
+    max_frames = validate.integer(max_frames, "max_frames", minimum=1)
     durations = np.arange(1, max_frames + 1)
     return self_loop ** (durations - 1) * (1 - self_loop)
 

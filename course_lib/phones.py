@@ -42,8 +42,7 @@ def phone_class(label: str) -> str:
     A label is a vowel when its first letter is a vowel letter (``'aɪ'`` and ``'ɜː'`` are
     vowels). Explained in notebook 00 (the colours of the alignment plots).
     """
-    if not isinstance(label, str) or not label:
-        raise TypeError(f"label must be a non-empty string, got {validate.describe(label)}")
+    label = validate.text(label, "label")
     if label == SILENCE:
         return "silence"
     return "vowel" if label[0] in _VOWEL_LETTERS else "consonant"
@@ -95,6 +94,9 @@ def phones_at(phones, times) -> list[str]:
     one's (padding frames). ``phones`` is a sequence of :class:`course_lib.synth.Phone`;
     returns one label per time. Explained in notebooks 05 and 06 (units against phones).
     """
+    if isinstance(phones, (str, bytes)) or not hasattr(phones, "__len__"):
+        raise TypeError(f"phones must be a non-empty sequence of Phone, got "
+                        f"{validate.describe(phones)}")
     if len(phones) == 0:
         raise ValueError("phones must be a non-empty sequence of Phone, got an empty one")
     times = validate.array(times, "times", ndim=1, min_length=0)

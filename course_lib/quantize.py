@@ -30,31 +30,45 @@ from scipy import sparse
 from torch import nn
 from torch.nn import functional as F
 
+from course_lib import validate
 from course_lib.ctc import runs
 
 
 # --- validation ------------------------------------------------------------------------------
 
-def _check_vectors(name: str, vectors) -> None:
-    if vectors.ndim != 2 or vectors.shape[0] == 0 or vectors.shape[1] == 0:
-        raise ValueError(f"{name} must have shape (n, dim) with n, dim >= 1, "
-                         f"got {tuple(vectors.shape)}")
+def _vectors(value, name: str = "vectors", dtype=np.float64) -> np.ndarray:
+    """``(n, dim)`` finite real vectors with n, dim >= 1 (``dtype=None`` keeps float32)."""
+    return validate.array(value, name, ndim=2, dtype=dtype)
 
 
-def _check_codebook(codebook, dim: int | None = None, name: str = "codebook") -> None:
-    if codebook.ndim != 2 or codebook.shape[0] == 0:
+def _codebook(value, dim: int | None = None, name: str = "codebook",
+              dtype=np.float64) -> np.ndarray:
+    """A non-empty ``(codebook_size, dim)`` array whose vectors have the input's ``dim``."""
+    codebook = validate.array(value, name, ndim=2, min_length=0, dtype=dtype)
+    if codebook.shape[0] == 0 or codebook.shape[1] == 0:
         raise ValueError(f"{name} must be a non-empty (codebook_size, dim) array, "
-                         f"got shape {tuple(codebook.shape)}")
+                         f"got shape {codebook.shape}")
     if dim is not None and codebook.shape[1] != dim:
-        raise ValueError(f"{name} has vectors of dim {codebook.shape[1]}, "
-                         f"but the input has dim {dim}")
+        raise ValueError(f"{name} must hold vectors of the input's dim {dim}, "
+                         f"got vectors of dim {codebook.shape[1]}")
+    return codebook
 
 
-def _check_float(name: str, array) -> None:
-    dtype = array.dtype
-    if not (np.issubdtype(dtype, np.floating) if isinstance(array, np.ndarray)
-            else dtype.is_floating_point):
-        raise ValueError(f"{name} must hold floats, got dtype {dtype}")
+def _codebook_list(codebooks, dim: int | None) -> list[np.ndarray]:
+    """One checked codebook per level or group: ``codebooks[i]`` names a bad one. With
+    ``dim=None`` every codebook must have the dim of the first."""
+    if isinstance(codebooks, np.ndarray) and codebooks.ndim == 3:
+        codebooks = list(codebooks)
+    if not isinstance(codebooks, (list, tuple)):
+        raise TypeError(f"codebooks must be a list of (codebook_size, dim) arrays, "
+                        f"got {validate.describe(codebooks)}")
+    if len(codebooks) == 0:
+        raise ValueError("codebooks must hold at least one codebook, got an empty list")
+    checked = []
+    for i, book in enumerate(codebooks):
+        checked.append(_codebook(book, dim, name=f"codebooks[{i}]"))
+        dim = checked[0].shape[1]
+    return checked
 
 
 # --- k-means units ---------------------------------------------------------------------------
@@ -69,10 +83,8 @@ def nearest_code(vectors: np.ndarray, codebook: np.ndarray) -> np.ndarray:
     Returns:
         ``(n_vectors,)`` int64 indices; ties go to the lowest index. Notebook 05.
     """
-    vectors, codebook = np.asarray(vectors), np.asarray(codebook)
-    _check_vectors("vectors", vectors)
-    _check_float("vectors", vectors)
-    _check_codebook(codebook, vectors.shape[1])
+    vectors = _vectors(vectors, dtype=None)
+    codebook = _codebook(codebook, vectors.shape[1], dtype=None)
     # |x - c|^2 = |x|^2 - 2 x.c + |c|^2; |x|^2 is the same for every code, so it can be dropped
     distances = -2.0 * vectors @ codebook.T + (codebook ** 2).sum(axis=1)
     return distances.argmin(axis=1).astype(np.int64)
@@ -83,12 +95,9 @@ def kmeans_plus_plus(vectors: np.ndarray, n_clusters: int, seed: int = 0) -> np.
 
     Returns ``(n_clusters, dim)`` rows of ``vectors``. Notebook 05.
     """
-    vectors = np.asarray(vectors, dtype=np.float64)
-    _check_vectors("vectors", vectors)
-    if not 1 <= n_clusters <= len(vectors):
-        raise ValueError(f"n_clusters must be between 1 and n_vectors={len(vectors)}, "
-                         f"got {n_clusters}")
-    rng = np.random.default_rng(seed)
+    vectors = _vectors(vectors)
+    n_clusters = validate.integer(n_clusters, "n_clusters", minimum=1, maximum=len(vectors))
+    rng = np.random.default_rng(validate.integer(seed, "seed", minimum=0))
     chosen = [int(rng.integers(len(vectors)))]
     squared = ((vectors - vectors[chosen[0]]) ** 2).sum(axis=1)
     for _ in range(1, n_clusters):
@@ -115,13 +124,13 @@ def kmeans(vectors: np.ndarray, n_clusters: int, *, n_iter: int = 100, seed: int
         ``(centroids, labels)``: ``(n_clusters, dim)`` float64 and ``(n_vectors,)`` int64. An
         empty cluster keeps its previous centroid. Notebook 05 (HuBERT-style units).
     """
-    vectors = np.asarray(vectors, dtype=np.float64)
-    _check_vectors("vectors", vectors)
+    vectors = _vectors(vectors)
+    n_clusters = validate.integer(n_clusters, "n_clusters", minimum=1, maximum=len(vectors))
+    n_iter = validate.integer(n_iter, "n_iter", minimum=0)
     if init is None:
         centroids = kmeans_plus_plus(vectors, n_clusters, seed)
     else:
-        centroids = np.array(init, dtype=np.float64)
-        _check_codebook(centroids, vectors.shape[1], name="init")
+        centroids = _codebook(init, vectors.shape[1], name="init").copy()
         if len(centroids) != n_clusters:
             raise ValueError(f"init must have n_clusters={n_clusters} rows, got {len(centroids)}")
     labels = nearest_code(vectors, centroids)
@@ -141,9 +150,7 @@ def kmeans(vectors: np.ndarray, n_clusters: int, *, n_iter: int = 100, seed: int
 
 def deduplicate(units: np.ndarray) -> np.ndarray:
     """Run-length de-duplication: ``[5, 5, 5, 2, 2, 5]`` -> ``[5, 2, 5]``. Notebook 05."""
-    units = np.asarray(units)
-    if units.ndim != 1:
-        raise ValueError(f"units must be 1-D, got shape {units.shape}")
+    units = validate.array(units, "units", ndim=1, dtype=np.int64, min_length=0)
     starts, _ = runs(units)
     return units[starts]
 
@@ -156,6 +163,9 @@ def straight_through(vectors: torch.Tensor, quantized: torch.Tensor) -> torch.Te
     ``vectors + (quantized - vectors).detach()``: the value is the codeword, the derivative with
     respect to ``vectors`` is exactly the identity. Notebook 05.
     """
+    vectors = validate.tensor(vectors, "vectors", min_ndim=0, finite=False)
+    quantized = validate.tensor(quantized, "quantized", dtype=vectors.dtype, min_ndim=0,
+                                finite=False)
     if vectors.shape != quantized.shape:
         raise ValueError(f"vectors {tuple(vectors.shape)} and quantized {tuple(quantized.shape)} "
                          "must have the same shape")
@@ -173,44 +183,58 @@ class VectorQuantizer(nn.Module):
 
     def __init__(self, codebook_size: int, dim: int, commitment: float = 0.25, seed: int = 0):
         super().__init__()
-        if codebook_size < 1 or dim < 1:
-            raise ValueError(f"codebook_size and dim must be >= 1, got {codebook_size}, {dim}")
-        generator = torch.Generator().manual_seed(seed)
+        codebook_size = validate.integer(codebook_size, "codebook_size", minimum=1)
+        dim = validate.integer(dim, "dim", minimum=1)
+        commitment = validate.real(commitment, "commitment", minimum=0)
+        generator = torch.Generator().manual_seed(validate.integer(seed, "seed"))
         self.codebook = nn.Parameter(torch.randn(codebook_size, dim, generator=generator))
         self.commitment = commitment
 
-    def indices(self, vectors: torch.Tensor) -> torch.Tensor:
-        """Nearest-entry indices ``(...)`` for ``(..., dim)`` vectors."""
+    def _vectors(self, vectors) -> torch.Tensor:
+        """``(..., dim)`` vectors as a tensor of the codebook's dtype (float64 tensors, NumPy
+        arrays and lists are converted; a tensor keeps its gradient through the cast)."""
+        vectors = validate.tensor(vectors, "vectors", dtype=self.codebook.dtype)
         if vectors.shape[-1] != self.codebook.shape[1]:
-            raise ValueError(f"vectors have dim {vectors.shape[-1]}, the codebook has dim "
-                             f"{self.codebook.shape[1]}")
+            raise ValueError(f"vectors must have the codebook's dim {self.codebook.shape[1]} "
+                             f"in the last axis, got vectors of dim {vectors.shape[-1]}")
+        return vectors
+
+    def indices(self, vectors: torch.Tensor) -> torch.Tensor:
+        """Nearest-entry indices ``(...)`` for ``(..., dim)`` vectors. Notebook 05."""
+        return self._indices(self._vectors(vectors))
+
+    def _indices(self, vectors: torch.Tensor) -> torch.Tensor:
         flat = vectors.detach().reshape(-1, vectors.shape[-1])
         distances = (-2 * flat @ self.codebook.detach().T
                      + (self.codebook.detach() ** 2).sum(dim=1))
         return distances.argmin(dim=1).reshape(vectors.shape[:-1])
 
     def lookup(self, vectors: torch.Tensor):
-        """``(codes, indices, loss)`` without the straight-through step (RVQ applies it once)."""
-        indices = self.indices(vectors)
+        """``(codes, indices, loss)`` without the straight-through step (RVQ applies it once).
+        Notebook 06."""
+        return self._lookup(self._vectors(vectors))
+
+    def _lookup(self, vectors: torch.Tensor):
+        indices = self._indices(vectors)
         codes = self.codebook[indices]
         codebook_loss = F.mse_loss(codes, vectors.detach())
         commitment_loss = F.mse_loss(vectors, codes.detach())
         return codes, indices, codebook_loss + self.commitment * commitment_loss
 
     def forward(self, vectors: torch.Tensor):
-        codes, indices, loss = self.lookup(vectors)
+        """``(quantized, indices, loss)`` for ``(..., dim)`` vectors, as the class says.
+        Notebook 05."""
+        vectors = self._vectors(vectors)
+        codes, indices, loss = self._lookup(vectors)
         return straight_through(vectors, codes), indices, loss
 
 
 def codebook_usage(indices, codebook_size: int) -> np.ndarray:
     """How often each entry was chosen: ``(codebook_size,)`` int64 counts. Notebook 05."""
-    indices = np.asarray(indices).ravel()
-    if codebook_size < 1:
-        raise ValueError(f"codebook_size must be >= 1, got {codebook_size}")
+    indices = validate.array(indices, "indices", dtype=np.int64, min_length=0).ravel()
+    codebook_size = validate.integer(codebook_size, "codebook_size", minimum=1)
     if len(indices) == 0:
         return np.zeros(codebook_size, np.int64)
-    if not np.issubdtype(indices.dtype, np.integer):
-        raise ValueError(f"indices must be integers, got dtype {indices.dtype}")
     if indices.min() < 0 or indices.max() >= codebook_size:
         raise ValueError(f"indices must lie in [0, {codebook_size}), got "
                          f"{indices.min()}..{indices.max()}")
@@ -237,10 +261,15 @@ def replace_dead_codes(quantizer: VectorQuantizer, vectors: torch.Tensor, counts
     The simplest remedy for dead codes (SoundStream and Jukebox do the same): a code that no
     vector picks receives no gradient and would stay dead forever. Notebook 05.
     """
-    counts = np.asarray(counts)
+    if not isinstance(quantizer, VectorQuantizer):
+        raise TypeError(f"quantizer must be a VectorQuantizer, got "
+                        f"{validate.describe(quantizer)}")
+    counts = validate.array(counts, "counts", min_length=0)
     if counts.shape != (quantizer.codebook.shape[0],):
         raise ValueError(f"counts must have shape ({quantizer.codebook.shape[0]},), "
                          f"got {counts.shape}")
+    seed = validate.integer(seed, "seed")
+    vectors = quantizer._vectors(vectors)
     flat = vectors.detach().reshape(-1, vectors.shape[-1])
     dead = np.flatnonzero(counts == 0)
     if len(dead):
@@ -263,22 +292,25 @@ def product_quantize(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.nda
         ``(n_vectors, G)`` int64: one index per group. G groups of V entries name V**G distinct
         vectors while storing only G * V of them. Notebook 05.
     """
-    vectors = np.asarray(vectors)
-    _check_vectors("vectors", vectors)
-    if not codebooks:
-        raise ValueError("codebooks must hold at least one codebook")
+    vectors = _vectors(vectors, dtype=None)
+    if not isinstance(codebooks, (list, tuple)) or len(codebooks) == 0:
+        raise ValueError(f"codebooks must be a non-empty list of codebooks, got "
+                         f"{validate.describe(codebooks)}")
     n_groups = len(codebooks)
     if vectors.shape[1] % n_groups:
-        raise ValueError(f"vectors of dim {vectors.shape[1]} do not split into {n_groups} groups")
+        raise ValueError(f"vectors must split into {n_groups} equal groups, got vectors of "
+                         f"dim {vectors.shape[1]}")
     slices = np.split(vectors, n_groups, axis=1)
     return np.stack([nearest_code(s, c) for s, c in zip(slices, codebooks)], axis=1)
 
 
 def n_combinations(n_groups: int, entries_per_group: int) -> int:
-    """Distinct codes of a product quantizer: entries_per_group ** n_groups (320**2 = 102,400)."""
-    if n_groups < 1 or entries_per_group < 1:
-        raise ValueError(f"n_groups and entries_per_group must be >= 1, got {n_groups}, "
-                         f"{entries_per_group}")
+    """Distinct codes of a product quantizer: entries_per_group ** n_groups (320**2 = 102,400).
+
+    Explained in notebook 05.
+    """
+    n_groups = validate.integer(n_groups, "n_groups", minimum=1)
+    entries_per_group = validate.integer(entries_per_group, "entries_per_group", minimum=1)
     return entries_per_group ** n_groups
 
 
@@ -295,6 +327,11 @@ class GumbelProductQuantizer(nn.Module):
     def __init__(self, in_dim: int, n_groups: int, entries_per_group: int, code_dim: int,
                  seed: int = 0):
         super().__init__()
+        in_dim = validate.integer(in_dim, "in_dim", minimum=1)
+        n_groups = validate.integer(n_groups, "n_groups", minimum=1)
+        entries_per_group = validate.integer(entries_per_group, "entries_per_group", minimum=1)
+        code_dim = validate.integer(code_dim, "code_dim", minimum=1)
+        seed = validate.integer(seed, "seed")
         if code_dim % n_groups:
             raise ValueError(f"code_dim={code_dim} must be divisible by n_groups={n_groups}")
         self.n_groups, self.entries_per_group = n_groups, entries_per_group
@@ -305,9 +342,13 @@ class GumbelProductQuantizer(nn.Module):
                 torch.randn(n_groups, entries_per_group, code_dim // n_groups))
 
     def forward(self, inputs: torch.Tensor, tau: float = 1.0):
+        """``(quantized, indices)`` for ``(..., in_dim)`` inputs; ``tau > 0`` is the softmax
+        temperature of the training-time gradient. Notebook 05."""
+        inputs = validate.tensor(inputs, "inputs", dtype=self.codebooks.dtype)
+        tau = validate.real(tau, "tau", above=0)
         if inputs.shape[-1] != self.to_logits.in_features:
-            raise ValueError(f"inputs have dim {inputs.shape[-1]}, "
-                             f"expected {self.to_logits.in_features}")
+            raise ValueError(f"inputs must have dim {self.to_logits.in_features} in the last "
+                             f"axis, got inputs of dim {inputs.shape[-1]}")
         logits = self.to_logits(inputs).unflatten(-1, (self.n_groups, self.entries_per_group))
         if self.training:
             one_hot = F.gumbel_softmax(logits, tau=tau, hard=True)
@@ -329,13 +370,10 @@ def rvq_encode(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
     Returns:
         ``(n_vectors, n_levels)`` int64 codes. Notebook 06.
     """
-    vectors = np.asarray(vectors, dtype=np.float64)
-    _check_vectors("vectors", vectors)
-    if not codebooks:
-        raise ValueError("codebooks must hold at least one level")
+    vectors = _vectors(vectors)
+    codebooks = _codebook_list(codebooks, vectors.shape[1])
     residual, codes = vectors.copy(), []
-    for level, codebook in enumerate(codebooks):
-        _check_codebook(np.asarray(codebook), vectors.shape[1], name=f"codebooks[{level}]")
+    for codebook in codebooks:
         indices = nearest_code(residual, codebook)
         residual -= codebook[indices]
         codes.append(indices)
@@ -348,16 +386,24 @@ def rvq_decode(codes: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
     ``codes`` may hold fewer levels than ``codebooks`` (the leading ones): decoding fewer levels
     is how one RVQ model serves several bitrates. Notebook 06.
     """
-    codes = np.asarray(codes)
-    if codes.ndim != 2 or not 1 <= codes.shape[1] <= len(codebooks):
+    codebooks = _codebook_list(codebooks, None)
+    codes = validate.array(codes, "codes", ndim=2, dtype=np.int64, min_length=0)
+    if not 1 <= codes.shape[1] <= len(codebooks):
         raise ValueError(f"codes must have shape (n_vectors, n_levels) with 1 <= n_levels <= "
                          f"{len(codebooks)}, got {codes.shape}")
-    if not np.issubdtype(codes.dtype, np.integer):
-        raise ValueError(f"codes must be integers, got dtype {codes.dtype}")
-    total = np.zeros((codes.shape[0], np.asarray(codebooks[0]).shape[1]))
+    total = np.zeros((codes.shape[0], codebooks[0].shape[1]))
     for level in range(codes.shape[1]):
-        total += np.asarray(codebooks[level])[codes[:, level]]
+        total += codebooks[level][_level_codes(codes[:, level], len(codebooks[level]), level)]
     return total
+
+
+def _level_codes(codes, codebook_size: int, level: int):
+    """One level's codes, checked to index its codebook (a negative code would wrap around)."""
+    n_codes = codes.numel() if isinstance(codes, torch.Tensor) else codes.size
+    if n_codes and (codes.min() < 0 or codes.max() >= codebook_size):
+        raise ValueError(f"codes must hold indices in [0, {codebook_size}) at level {level}, "
+                         f"got values from {int(codes.min())} to {int(codes.max())}")
+    return codes
 
 
 def train_rvq(vectors: np.ndarray, n_levels: int, codebook_size: int, *, seed: int = 0,
@@ -366,10 +412,9 @@ def train_rvq(vectors: np.ndarray, n_levels: int, codebook_size: int, *, seed: i
 
     Returns ``n_levels`` codebooks ``(codebook_size, dim)``. Notebook 06.
     """
-    vectors = np.asarray(vectors, dtype=np.float64)
-    _check_vectors("vectors", vectors)
-    if n_levels < 1:
-        raise ValueError(f"n_levels must be >= 1, got {n_levels}")
+    vectors = _vectors(vectors)
+    n_levels = validate.integer(n_levels, "n_levels", minimum=1)
+    seed = validate.integer(seed, "seed", minimum=0)
     residual, codebooks = vectors.copy(), []
     for level in range(n_levels):
         centroids, labels = kmeans(residual, codebook_size, seed=seed + level, n_iter=n_iter)
@@ -383,9 +428,9 @@ def bitrate(frames_per_second: float, n_levels: int, codebook_size: int) -> floa
 
     EnCodec at 75 fps with 8 levels of 1024 entries: 75 x 8 x 10 = 6,000 bit/s. Notebook 06.
     """
-    if frames_per_second <= 0 or n_levels < 1 or codebook_size < 2:
-        raise ValueError("need frames_per_second > 0, n_levels >= 1 and codebook_size >= 2, got "
-                         f"{frames_per_second}, {n_levels}, {codebook_size}")
+    frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
+    n_levels = validate.integer(n_levels, "n_levels", minimum=1)
+    codebook_size = validate.integer(codebook_size, "codebook_size", minimum=2)
     return frames_per_second * n_levels * math.log2(codebook_size)
 
 
@@ -401,17 +446,25 @@ class ResidualVectorQuantizer(nn.Module):
     def __init__(self, n_levels: int, codebook_size: int, dim: int, commitment: float = 0.25,
                  dropout: bool = True, seed: int = 0):
         super().__init__()
+        n_levels = validate.integer(n_levels, "n_levels", minimum=1)
+        seed = validate.integer(seed, "seed")
         self.levels = nn.ModuleList(
             VectorQuantizer(codebook_size, dim, commitment, seed=seed + level)
             for level in range(n_levels))
-        self.dropout = dropout
+        self.dropout = validate.boolean(dropout, "dropout")
         self._generator = torch.Generator().manual_seed(seed)
 
     @property
     def n_levels(self) -> int:
+        """How many levels (codebooks) the stack holds. Explained in notebook 06."""
         return len(self.levels)
 
     def forward(self, vectors: torch.Tensor, n_levels: int | None = None):
+        """``(quantized, codes, loss)`` for ``(..., dim)`` vectors with the leading ``n_levels``
+        levels (all, or a random number in training with dropout). Notebook 06."""
+        vectors = self.levels[0]._vectors(vectors)
+        if n_levels is not None:
+            n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=self.n_levels)
         if n_levels is None:
             n_levels = self.n_levels
             if self.training and self.dropout:
@@ -421,7 +474,7 @@ class ResidualVectorQuantizer(nn.Module):
         residual, total = vectors, torch.zeros_like(vectors)
         codes, loss = [], vectors.new_zeros(())
         for level in self.levels[:n_levels]:
-            level_codes, indices, level_loss = level.lookup(residual)
+            level_codes, indices, level_loss = level._lookup(residual)
             residual = residual - level_codes.detach()
             total = total + level_codes.detach()
             codes.append(indices)
@@ -430,9 +483,16 @@ class ResidualVectorQuantizer(nn.Module):
         return straight_through(vectors, total), torch.stack(codes, dim=-1), loss
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
-        """Sum of the codewords of the leading ``codes.shape[-1]`` levels: ``(..., dim)``."""
+        """Sum of the codewords of the leading ``codes.shape[-1]`` levels: ``(..., dim)``.
+
+        ``codes`` is ``(..., n_used)`` integers (a tensor, array or list), level ``i``'s in
+        ``[0, codebook_size)``. Notebook 06.
+        """
+        codes = validate.tensor(codes, "codes", dtype=torch.int64)
         if not 1 <= codes.shape[-1] <= self.n_levels:
             raise ValueError(f"codes must have 1 to {self.n_levels} levels in the last axis, "
                              f"got {codes.shape[-1]}")
         levels = self.levels[:codes.shape[-1]]
+        for i, level in enumerate(levels):
+            _level_codes(codes[..., i], level.codebook.shape[0], i)
         return sum(level.codebook[codes[..., i]] for i, level in enumerate(levels))

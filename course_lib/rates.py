@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from course_lib import validate
 from course_lib.ctc import runs
 from course_lib.synth import Phone
 
@@ -28,10 +29,10 @@ def text_tokens(text: str) -> list[str]:
     A stand-in for a BPE tokenizer that needs no downloaded vocabulary: GPT-style BPE also
     gives one token to each common English word and one to each punctuation mark, so on
     everyday sentences the counts agree; rare words would split into more pieces.
+
+    Explained in notebook 00.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"text must be a string, got {type(text).__name__}")
-    return _TOKEN_PATTERN.findall(text)
+    return _TOKEN_PATTERN.findall(validate.text(text, "text", non_empty=False))
 
 
 def encoder_frames(duration_s: float, frames_per_second: float) -> int:
@@ -39,21 +40,25 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
 
     One frame per started hop of 1/frames_per_second seconds (the encoder pads a last, partial
     hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163.
+
+    Explained in notebook 00.
     """
-    _check_positive(duration_s=duration_s, frames_per_second=frames_per_second)
-    return math.ceil(round(duration_s * frames_per_second, 9))  # round(): 0.7 * 50 is 35.000...01
+    duration_s = validate.real(duration_s, "duration_s", above=0)
+    frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
+    # round(): 0.7 * 50 is 35.000...01; max(): a duration > 0, however short, starts a frame
+    return max(1, math.ceil(round(duration_s * frames_per_second, 9)))
 
 
 def pooled_tokens(n_frames: int, pool_factor: int) -> int:
     """Tokens left after pooling (or stacking) every ``pool_factor`` frames into one.
 
     A last, partial group still makes a token: ceil(n_frames / pool_factor).
+
+    Explained in notebook 00.
     """
-    if n_frames < 0:
-        raise ValueError(f"n_frames must be >= 0, got {n_frames}")
-    if not (isinstance(pool_factor, int) and pool_factor >= 1):
-        raise ValueError(f"pool_factor must be an integer >= 1, got {pool_factor!r}")
-    return math.ceil(n_frames / pool_factor)
+    n_frames = validate.integer(n_frames, "n_frames", minimum=0)
+    pool_factor = validate.integer(pool_factor, "pool_factor", minimum=1)
+    return -(-n_frames // pool_factor)  # integer ceiling: exact for any size
 
 
 def merged_segments(labels: list[str]) -> list[str]:
@@ -63,15 +68,17 @@ def merged_segments(labels: list[str]) -> list[str]:
     a CTC model this is the content-adaptive compression of notebook 03: however long a
     silence or a vowel lasts, it becomes one token.
     """
-    labels = list(labels)
+    labels = validate.labels(labels, "labels")
     starts, _ = runs(np.array(labels, dtype=object))
     return [labels[start] for start in starts]
 
 
 def codec_tokens(duration_s: float, n_codebooks: int, frames_per_second: float) -> int:
-    """Tokens of a residual-VQ codec: one per codebook level per codec frame."""
-    if not (isinstance(n_codebooks, int) and n_codebooks >= 1):
-        raise ValueError(f"n_codebooks must be an integer >= 1, got {n_codebooks!r}")
+    """Tokens of a residual-VQ codec: one per codebook level per codec frame.
+
+    Explained in notebook 00.
+    """
+    n_codebooks = validate.integer(n_codebooks, "n_codebooks", minimum=1)
     return n_codebooks * encoder_frames(duration_s, frames_per_second)
 
 
@@ -86,6 +93,8 @@ class TokenRow:
             None when tokens are not tied to time (text, Q-Former queries).
         n_lanes: tokens stacked per time cell (codebook levels for a codec, else 1).
         labels: readable token labels where there are any (text tokens, merged phones).
+
+    Explained in notebook 00.
     """
 
     name: str
@@ -114,12 +123,18 @@ def token_rows(
 
     Returns rows in order: text tokens, encoder frames, k-pooled frames, CTC-merged phones,
     Q-Former queries, codec tokens.
+
+    Explained in notebook 00.
     """
-    _check_positive(duration_s=duration_s)
-    if not phones:
-        raise ValueError("phones must hold at least one Phone")
-    if not (isinstance(n_queries, int) and n_queries >= 1):
-        raise ValueError(f"n_queries must be an integer >= 1, got {n_queries!r}")
+    text = validate.text(text, "text", non_empty=False)
+    phones = _check_phones(phones)
+    duration_s = validate.real(duration_s, "duration_s", above=0)
+    frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
+    pool_factor = validate.integer(pool_factor, "pool_factor", minimum=1)
+    n_queries = validate.integer(n_queries, "n_queries", minimum=1)
+    n_codebooks = validate.integer(n_codebooks, "n_codebooks", minimum=1)
+    codec_frames_per_second = validate.real(codec_frames_per_second, "codec_frames_per_second",
+                                            above=0)
     scale = duration_s / phones[-1].end
     words = text_tokens(text)
     n_frames = encoder_frames(duration_s, frames_per_second)
@@ -148,8 +163,14 @@ def _grid(n_cells: int, cell_seconds: float, duration_s: float) -> np.ndarray:
     return np.stack([starts, np.minimum(starts + cell_seconds, duration_s)], axis=1)
 
 
-def _check_positive(**values: float) -> None:
-    for name, value in values.items():
-        if not (isinstance(value, (int, float)) and value > 0 and math.isfinite(value)):
-            raise ValueError(f"{name} must be a positive number, got {value!r}")
-
+def _check_phones(phones) -> list[Phone]:
+    """A non-empty sequence of :class:`Phone` whose last one ends after time 0."""
+    expected = "a non-empty list of synth.Phone (e.g. utterance.phones)"
+    if isinstance(phones, (str, bytes)) or not hasattr(phones, "__len__"):
+        raise TypeError(f"phones must be {expected}, got {validate.describe(phones)}")
+    if not all(isinstance(phone, Phone) for phone in phones):
+        raise TypeError(f"phones must be {expected}, got {validate.describe(phones)}")
+    if len(phones) == 0 or not phones[-1].end > 0:
+        raise ValueError(f"phones must be {expected} ending after 0 s, got "
+                         f"{validate.describe(phones)}")
+    return list(phones)

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import _ctypes
 import ctypes
+import itertools
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -25,6 +27,8 @@ import numpy as np
 
 from course_lib.features import SAMPLE_RATE, resample
 from course_lib.phones import SILENCE, phone_class  # noqa: F401  (phone_class: old import path)
+
+from course_lib import validate
 
 MIN_WORDS_PER_MINUTE = 80
 MAX_WORDS_PER_MINUTE = 450
@@ -52,6 +56,8 @@ class Phone(NamedTuple):
     ``stress`` is 0 (none), 1 (primary, written ˈ by eSpeak) or 2 (secondary, ˌ); the mark is
     kept out of ``label`` so that the /æ/ of "cat" and of "mat" share one phone symbol.
     Pauses carry the label ``"sil"``.
+
+    Explained in notebook 00.
     """
 
     label: str
@@ -70,6 +76,8 @@ class Utterance:
         sample_rate: samples per second of ``waveform``.
         phones: contiguous phone segments covering [0, duration], in order.
         voice, variant, words_per_minute, pitch: the synthesizer settings used.
+
+    Explained in notebook 00.
     """
 
     text: str
@@ -83,12 +91,12 @@ class Utterance:
 
     @property
     def duration(self) -> float:
-        """Length of the waveform in seconds."""
+        """Length of the waveform in seconds. Explained in notebook 00."""
         return len(self.waveform) / self.sample_rate
 
     @property
     def phone_labels(self) -> list[str]:
-        """The phone labels in order, pauses included as ``"sil"``."""
+        """The phone labels in order, pauses included as ``"sil"``. Explained in notebook 00."""
         return [phone.label for phone in self.phones]
 
 
@@ -107,6 +115,22 @@ class _Event(ctypes.Structure):
     ]
 
 
+class _Voice(ctypes.Structure):
+    """``espeak_VOICE`` from speak_lib.h."""
+
+    _fields_ = [
+        ("name", ctypes.c_char_p),
+        ("languages", ctypes.c_char_p),
+        ("identifier", ctypes.c_char_p),
+        ("gender", ctypes.c_ubyte),
+        ("age", ctypes.c_ubyte),
+        ("variant", ctypes.c_ubyte),
+        ("xx1", ctypes.c_ubyte),
+        ("score", ctypes.c_int),
+        ("spare", ctypes.c_void_p),
+    ]
+
+
 _SynthCallback = ctypes.CFUNCTYPE(
     ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.POINTER(_Event)
 )
@@ -115,9 +139,61 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def available_variants() -> tuple[str, ...]:
-    """Names of eSpeak NG's voice variants (``"f3"``, ``"m1"``, ``"klatt"``, ...), sorted."""
+    """Names of eSpeak NG's voice variants (``"f3"``, ``"m1"``, ``"klatt"``, ...), sorted.
+
+    Read from eSpeak NG's data folder (``voices/!v``). Explained in notebook 00.
+    """
     variant_dir = Path(espeakng_loader.get_data_path()) / "voices" / "!v"
     return tuple(sorted(path.name for path in variant_dir.iterdir() if path.is_file()))
+
+
+@lru_cache(maxsize=1)
+def available_voices() -> tuple[str, ...]:
+    """Every name eSpeak NG accepts for a voice, lower case and sorted (``"en-us"``, ``"en"``,
+    ``"english (america)"``, ``"gmw/en-us"``, ...).
+
+    Read from eSpeak NG's own list (``espeak_ListVoices``): for each voice its name, its file
+    identifier and the identifier's last part. eSpeak compares names without regard to case.
+    Explained in notebook 00.
+    """
+    names: set[str] = set()
+    with _lock, _espeak_library(events=False) as (lib, _):
+        lib.espeak_ListVoices.restype = ctypes.POINTER(ctypes.POINTER(_Voice))
+        voices = lib.espeak_ListVoices(None)
+        for i in itertools.count():
+            if not voices[i]:
+                break
+            voice = voices[i].contents
+            identifier = voice.identifier.decode("utf-8", errors="replace").lower()
+            names |= {voice.name.decode("utf-8", errors="replace").lower(), identifier,
+                      identifier.rsplit("/", 1)[-1]}
+    return tuple(sorted(names))
+
+
+def _voice_and_variant(voice, variant) -> tuple[str, str | None]:
+    """Check ``voice`` (which may carry a variant as ``"en-us+f3"``) and ``variant`` against
+    eSpeak NG's own lists, before any of it reaches the C library (a long unknown variant
+    overflows a fixed buffer inside eSpeak and kills the process)."""
+    voice = validate.text(voice, "voice")
+    if variant is not None:
+        variant = validate.text(variant, "variant")
+    if "+" in voice:
+        given = voice
+        voice, written_variant = voice.split("+", 1)
+        if variant is not None:
+            raise ValueError(f"variant must be given once, in voice or in variant, got "
+                             f"voice={given!r} and variant={variant!r}")
+        if written_variant not in available_variants():
+            raise ValueError(f"voice must be a voice name with an optional '+variant' from "
+                             f"available_variants() (e.g. 'en-us+f3'), got "
+                             f"{validate.describe(given)}")
+        variant = written_variant
+    if voice.lower() not in available_voices():
+        raise ValueError(f"voice must be one of available_voices() (e.g. 'en-us', 'en'), "
+                         f"got {validate.describe(voice)}")
+    if variant is not None:
+        validate.choice(variant, "variant", available_variants())
+    return voice, variant
 
 
 def synthesize(
@@ -144,30 +220,24 @@ def synthesize(
         An :class:`Utterance`. The same arguments always give the identical waveform.
 
     Raises:
-        ValueError: on empty text, an unknown voice or variant, or a rate, pitch or sample
-            rate out of range.
+        TypeError: for arguments of the wrong kind (a string as a rate, ``None`` as a voice).
+        ValueError: on empty text, a voice or variant not in eSpeak NG's lists
+            (:func:`available_voices`, :func:`available_variants`; a variant may also be
+            written into the voice, ``"en-us+f3"``), or a rate, pitch or sample rate out of
+            range.
+
+    Explained in notebook 00.
     """
-    if not isinstance(text, str) or not text.strip():
-        raise ValueError(f"text must be a non-empty string, got {text!r}")
-    if not MIN_WORDS_PER_MINUTE <= words_per_minute <= MAX_WORDS_PER_MINUTE:
-        raise ValueError(
-            f"words_per_minute must be between {MIN_WORDS_PER_MINUTE} and "
-            f"{MAX_WORDS_PER_MINUTE}, got {words_per_minute}"
-        )
-    if not 0 <= pitch <= 100:
-        raise ValueError(f"pitch must be between 0 and 100, got {pitch}")
-    if variant is not None and variant not in available_variants():
-        raise ValueError(
-            f"unknown voice variant {variant!r}; choose one of available_variants(), "
-            f"e.g. {', '.join(available_variants()[:6])}"
-        )
-    if not (isinstance(sample_rate, int) and 1_000 <= sample_rate <= 192_000):
-        raise ValueError(f"sample_rate must be an integer in Hz (1000-192000), got {sample_rate!r}")
+    text = validate.text(text, "text")
+    words_per_minute = round(validate.real(words_per_minute, "words_per_minute",
+                                           minimum=MIN_WORDS_PER_MINUTE,
+                                           maximum=MAX_WORDS_PER_MINUTE))
+    pitch = round(validate.real(pitch, "pitch", minimum=0, maximum=100))
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1_000, maximum=192_000)
+    voice, variant = _voice_and_variant(voice, variant)
 
     voice_name = voice if variant is None else f"{voice}+{variant}"
-    samples, native_rate, phone_events = _run_espeak(
-        text, voice_name, int(words_per_minute), int(pitch)
-    )
+    samples, native_rate, phone_events = _run_espeak(text, voice_name, words_per_minute, pitch)
     if samples.size == 0:
         raise ValueError(f"eSpeak NG produced no audio for text {text!r}")
     waveform = resample(samples.astype(np.float32) / 32768.0, native_rate, sample_rate)
@@ -180,8 +250,8 @@ def synthesize(
         phones=phones,
         voice=voice,
         variant=variant,
-        words_per_minute=int(words_per_minute),
-        pitch=int(pitch),
+        words_per_minute=words_per_minute,
+        pitch=pitch,
     )
 
 
@@ -214,35 +284,41 @@ def _run_espeak(text: str, voice_name: str, words_per_minute: int, pitch: int):
 
     callback = _SynthCallback(on_audio)
     encoded = text.encode("utf-8")
-    with _lock:
-        lib = ctypes.CDLL(espeakng_loader.get_library_path())
-        native_rate = lib.espeak_Initialize(
-            _AUDIO_OUTPUT_SYNCHRONOUS,
-            0,
-            espeakng_loader.get_data_path().encode(),
-            _INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA | _INIT_DONT_EXIT,
+    with _lock, _espeak_library(events=True) as (lib, native_rate):
+        lib.espeak_SetSynthCallback(callback)
+        if lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
+            raise ValueError(f"voice must be a voice eSpeak NG can load, got {voice_name!r}")
+        lib.espeak_SetParameter(_PARAM_RATE, words_per_minute, 0)
+        lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
+        # breathy voice variants mix in noise from a generator eSpeak seeds with the clock
+        lib.espeak_ng_SetRandSeed(ctypes.c_long(0))
+        status = lib.espeak_Synth(
+            ctypes.c_char_p(encoded), len(encoded) + 1, 0, _POS_CHARACTER, 0,
+            _CHARS_UTF8, None, None,
         )
-        try:
-            if native_rate <= 0:
-                raise RuntimeError("eSpeak NG failed to initialize")
-            lib.espeak_SetSynthCallback(callback)
-            if lib.espeak_SetVoiceByName(voice_name.encode()) != 0:
-                raise ValueError(f"unknown voice {voice_name!r}; try 'en-us' or 'en-us+f3'")
-            lib.espeak_SetParameter(_PARAM_RATE, words_per_minute, 0)
-            lib.espeak_SetParameter(_PARAM_PITCH, pitch, 0)
-            # breathy voice variants mix in noise from a generator eSpeak seeds with the clock
-            lib.espeak_ng_SetRandSeed(ctypes.c_long(0))
-            status = lib.espeak_Synth(
-                ctypes.c_char_p(encoded), len(encoded) + 1, 0, _POS_CHARACTER, 0,
-                _CHARS_UTF8, None, None,
-            )
-            if status != 0:
-                raise RuntimeError(f"eSpeak NG synthesis failed with status {status}")
-        finally:
-            lib.espeak_Terminate()
-            _ctypes.dlclose(lib._handle)
+        if status != 0:
+            raise RuntimeError(f"eSpeak NG synthesis failed with status {status}")
     samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
     return samples, native_rate, phone_events
+
+
+@contextmanager
+def _espeak_library(*, events: bool):
+    """A freshly loaded, initialized copy of eSpeak NG, terminated and unloaded on exit.
+
+    The caller holds ``_lock``; see :func:`_run_espeak` for why every use loads it anew.
+    """
+    lib = ctypes.CDLL(espeakng_loader.get_library_path())
+    options = _INIT_DONT_EXIT | (_INIT_PHONEME_EVENTS | _INIT_PHONEME_IPA if events else 0)
+    native_rate = lib.espeak_Initialize(
+        _AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), options)
+    try:
+        if native_rate <= 0:
+            raise RuntimeError("eSpeak NG failed to initialize")
+        yield lib, native_rate
+    finally:
+        lib.espeak_Terminate()
+        _ctypes.dlclose(lib._handle)
 
 
 def _split_stress(name: str) -> tuple[str, int]:

@@ -27,7 +27,8 @@ from numbers import Integral, Real
 import numpy as np
 
 __all__ = [
-    "integer", "real", "array", "waveform", "labels", "label_indices", "choice", "describe",
+    "integer", "real", "array", "waveform", "labels", "label_indices", "choice", "text",
+    "boolean", "tensor", "describe",
 ]
 
 
@@ -47,10 +48,12 @@ def integer(value, name: str, *, minimum: int | None = None,
             maximum: int | None = None) -> int:
     """``value`` as a Python ``int``, checked to lie in ``[minimum, maximum]``.
 
-    Accepts ``int`` and NumPy integers; refuses ``bool``, floats (even ``3.0``: a count is not
-    a measurement), strings and ``None`` with ``TypeError``.
+    Accepts ``int``, NumPy integers and 0-d integer arrays or tensors; refuses ``bool``, floats
+    (even ``3.0``: a count is not a measurement), strings and ``None`` with ``TypeError``.
     """
     expected = _range_text("an integer", minimum, maximum)
+    if _is_scalar_array(value) and _dtype_kind(value) in "iu":
+        value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral):
         _fail(name, expected, value, TypeError)
     value = int(value)
@@ -60,22 +63,24 @@ def integer(value, name: str, *, minimum: int | None = None,
 
 
 def real(value, name: str, *, minimum: float | None = None, maximum: float | None = None,
-         above: float | None = None) -> float:
-    """``value`` as a finite Python ``float`` in ``[minimum, maximum]`` (and ``> above``).
+         above: float | None = None, below: float | None = None) -> float:
+    """``value`` as a finite Python ``float`` in ``[minimum, maximum]`` (and ``> above``,
+    ``< below``: strict bounds, e.g. a self-loop probability ``< 1``).
 
     Accepts Python and NumPy integers and floats, and 0-d arrays or tensors; refuses ``bool``,
     complex numbers, strings and ``None`` with ``TypeError``, and NaN or infinity with
     ``ValueError``.
     """
-    expected = _range_text("a finite real number", minimum, maximum, above)
-    if hasattr(value, "shape") and tuple(value.shape) == () and hasattr(value, "item"):
+    expected = _range_text("a finite real number", minimum, maximum, above, below)
+    if _is_scalar_array(value):
         value = value.item()
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, Real):
         _fail(name, expected, value, TypeError)
     value = float(value)
     if (not math.isfinite(value) or (minimum is not None and value < minimum)
             or (maximum is not None and value > maximum)
-            or (above is not None and value <= above)):
+            or (above is not None and value <= above)
+            or (below is not None and value >= below)):
         _fail(name, expected, value)
     return value
 
@@ -88,8 +93,9 @@ def array(value, name: str, *, ndim: int | None = None, dtype=np.float64,
         value: a list, tuple, NumPy array or torch tensor of real numbers.
         name: the argument's name, for the error message.
         ndim: required number of dimensions (``None``: any).
-        dtype: ``np.float64`` (any real input is converted), or ``np.int64`` (integer input
-            only: floats are refused rather than truncated).
+        dtype: ``np.float64`` (any real input is converted), ``np.int64`` (integer input
+            only: floats are refused rather than truncated), or ``None`` (float32 and float64
+            input keep their precision, anything else real becomes float64).
         min_length: smallest size allowed along every axis (0 allows empty arrays).
         finite: refuse NaN and infinity (for float arrays).
         allow_inf: with ``finite``, still allow ``-inf`` (log-probabilities of impossible
@@ -99,8 +105,11 @@ def array(value, name: str, *, ndim: int | None = None, dtype=np.float64,
         A NumPy array (a copy only where conversion needs one).
     """
     given = value
-    if hasattr(value, "detach") and hasattr(value, "cpu"):  # a torch tensor, without torch
-        value = value.detach().cpu().numpy()
+    if _is_tensor(value):  # a torch tensor, without importing torch
+        value = value.detach().cpu()
+        if str(value.dtype) in ("torch.bfloat16", "torch.float16"):  # NumPy has no bfloat16
+            value = value.float()
+        value = value.numpy()
     if isinstance(value, (str, bytes)) or value is None:
         _fail(name, _array_text(ndim, dtype), given, TypeError)
     try:
@@ -108,6 +117,8 @@ def array(value, name: str, *, ndim: int | None = None, dtype=np.float64,
     except ValueError:  # ragged nested lists
         _fail(name, _array_text(ndim, dtype) + " (a rectangular array)", given)
     kind = values.dtype.kind
+    if dtype is None:
+        dtype = values.dtype if values.dtype in (np.float32, np.float64) else np.float64
     allowed = "iu" if np.dtype(dtype).kind in "iu" else "iuf"
     if kind not in allowed and not (values.size == 0 and kind == "f"):
         _fail(name, _array_text(ndim, dtype), given, TypeError)
@@ -183,10 +194,91 @@ def choice(value, name: str, options) -> object:
     return value
 
 
-def _range_text(kind: str, minimum=None, maximum=None, above=None) -> str:
+def text(value, name: str, *, non_empty: bool = True) -> str:
+    """``value`` if it is a ``str`` (with something besides white space, if ``non_empty``)."""
+    expected = "a non-empty string" if non_empty else "a string"
+    if not isinstance(value, str):
+        _fail(name, expected, value, TypeError)
+    if non_empty and not value.strip():
+        _fail(name, expected, value)
+    return value
+
+
+def boolean(value, name: str) -> bool:
+    """``value`` as a Python ``bool``: Python or NumPy booleans only, since ``"no"``, ``0.0``
+    or ``None`` would be read as a truth value nobody meant."""
+    if not isinstance(value, (bool, np.bool_)):
+        _fail(name, "True or False", value, TypeError)
+    return bool(value)
+
+
+def tensor(value, name: str, *, dtype=None, min_ndim: int = 1, finite: bool = True):
+    """``value`` as a real floating-point torch tensor, for the trainable torch modules.
+
+    Accepts tensors, NumPy arrays and lists of real numbers. A tensor keeps its autograd graph
+    (a cast to ``dtype`` is differentiable); NumPy arrays and lists become new tensors.
+
+    Args:
+        dtype: the torch dtype to cast to (a module's parameter dtype), or None to keep a
+            floating tensor's dtype (integers become float32). An integer dtype (codes,
+            indices) takes integer input only: floats are refused rather than truncated.
+        min_ndim: fewest dimensions; every axis must have at least one entry.
+        finite: refuse NaN and infinity.
+
+    Raises:
+        TypeError: for complex, boolean or non-numeric input, strings and ``None``.
+        ValueError: for too few dimensions, an empty axis or non-finite values.
+    """
+    import torch  # only the torch modules call this: importing validate must not load torch
+
+    integers = dtype is not None and not (dtype.is_floating_point or dtype.is_complex)
+    expected = (f"{'an integer' if integers else 'a real'} tensor or array with at least "
+                f"{min_ndim} dimension(s)")
+    if isinstance(value, (str, bytes)) or value is None:
+        _fail(name, expected, value, TypeError)
+    if not isinstance(value, torch.Tensor):
+        value = torch.as_tensor(array(value, name, min_length=0, finite=False,
+                                      dtype=np.int64 if integers else np.float64))
+    if (value.is_complex() or value.dtype == torch.bool
+            or (integers and value.is_floating_point())):
+        _fail(name, expected, value, TypeError)
+    target = dtype if dtype is not None else (
+        value.dtype if value.is_floating_point() else torch.float32)
+    value = value.to(target)
+    if value.ndim < min_ndim or 0 in value.shape:
+        _fail(name, expected + " and no empty axis", value)
+    if finite and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        bad = int((~torch.isfinite(value)).sum())
+        raise ValueError(f"{name} must hold finite values, got {bad} bad entries in "
+                         f"{describe(value)}")
+    return value
+
+
+def _is_tensor(value) -> bool:
+    return hasattr(value, "detach") and hasattr(value, "cpu")
+
+
+def _is_scalar_array(value) -> bool:
+    return hasattr(value, "shape") and tuple(value.shape) == () and hasattr(value, "item")
+
+
+def _dtype_kind(value) -> str:
+    """NumPy's one-letter kind of an array's or tensor's dtype ('i', 'u', 'f', 'c', 'b')."""
+    if _is_tensor(value):
+        if value.dtype.is_complex:
+            return "c"
+        if value.dtype.is_floating_point:
+            return "f"
+        return "b" if str(value.dtype) == "torch.bool" else "i"
+    return np.asarray(value).dtype.kind
+
+
+def _range_text(kind: str, minimum=None, maximum=None, above=None, below=None) -> str:
     parts = []
     if above is not None:
         parts.append(f"> {above}")
+    if below is not None:
+        parts.append(f"< {below}")
     if minimum is not None:
         parts.append(f">= {minimum}")
     if maximum is not None:

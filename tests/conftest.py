@@ -1,15 +1,23 @@
 """Shared test set-up: a headless plotting backend, deterministic hypothesis, no network."""
 
+import os
 import socket
 
 import matplotlib
 import pytest
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 
 matplotlib.use("Agg")  # headless figures in the tests (notebook kernels choose their own)
 
-settings.register_profile("course", derandomize=True, deadline=None, max_examples=40)
-settings.load_profile("course")
+# Two hypothesis profiles. "short" (the default, `make test`): 40 examples a test, derived from
+# each test's source (derandomize), so every run and every CI machine tries the same inputs.
+# "long" (`make fuzz`, COURSE_FUZZ_PROFILE=long): 1,000 fresh random examples a test, plus the
+# extreme sizes that tests/fuzz/ marks long-only. A test's own @settings still overrides either.
+settings.register_profile("short", derandomize=True, deadline=None, max_examples=40,
+                          print_blob=True)
+settings.register_profile("long", deadline=None, max_examples=1_000, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("COURSE_FUZZ_PROFILE", "short"))
 
 _connect = socket.socket.connect
 

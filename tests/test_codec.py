@@ -144,7 +144,7 @@ def test_torch_methods_take_float64_tensors_and_arrays(model, sentence):
         waveform_back = model.synthesize(expected.double())
         assert waveform_back.dtype == torch.float32 and waveform_back.shape == (1, 16_000)
     with pytest.raises(TypeError, match="waveforms"):
-        model.latents(torch.zeros(1, 16_000, dtype=torch.int64))
+        model.latents(torch.zeros(1, 16_000, dtype=torch.complex64))
     with pytest.raises(ValueError, match=r"waveforms must have shape \(batch, n_samples\)"):
         model.latents(torch.zeros(16_000))
     with pytest.raises(ValueError, match="quantized"):

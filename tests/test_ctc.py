@@ -3,6 +3,7 @@ plus property tests on random inputs."""
 
 import itertools
 import math
+import tracemalloc
 import warnings
 
 import numpy as np
@@ -298,19 +299,19 @@ def test_merging_gives_one_vector_per_run_inside_the_hull_of_its_frames(case, mo
 
 def test_bad_inputs_raise_clear_errors():
     good = random_log_probs(np.random.default_rng(12), 5, 4)
-    with pytest.raises(ValueError, match="log_probs must have shape"):
+    with pytest.raises(ValueError, match="log_probs must be a 2-D array"):
         ctc.ctc_loss(good[0], [1])
     with pytest.raises(ValueError, match="log-softmax"):
         ctc.ctc_loss(good - 1.0, [1])
     with pytest.raises(ValueError, match="log-probabilities"):
         ctc.ctc_loss(-good, [1])
-    with pytest.raises(ValueError, match="must hold floats"):
+    with pytest.raises(ValueError, match="log-softmax"):  # integers are taken as numbers
         ctc.greedy_decode(np.zeros((3, 2), dtype=int))
     with pytest.raises(ValueError, match="must not contain the blank"):
         ctc.ctc_loss(good, [1, 0])
-    with pytest.raises(ValueError, match="must lie in"):
+    with pytest.raises(ValueError, match="must hold indices in"):
         ctc.ctc_loss(good, [1, 4])
-    with pytest.raises(ValueError, match="1-D sequence"):
+    with pytest.raises(ValueError, match="1-D array"):
         ctc.ctc_loss(good, [[1]])
     with pytest.raises(ValueError, match="beam_width"):
         ctc.prefix_beam_search(good, beam_width=0)
@@ -318,6 +319,86 @@ def test_bad_inputs_raise_clear_errors():
         ctc.merge_by_ctc_segments(np.zeros((5, 2)), good, mode="max")
     with pytest.raises(ValueError, match="same number of frames"):
         ctc.merge_by_ctc_segments(np.zeros((4, 2)), good)
+
+
+# --- issue 9: the blank checked, integer means, no lattice for an impossible target ---
+
+@pytest.mark.parametrize("blank, error", [(-1, ValueError), (4, ValueError), (1.5, TypeError),
+                                          ("0", TypeError), (None, TypeError)])
+def test_blank_must_be_a_label_index(blank, error):
+    log_probs = random_log_probs(np.random.default_rng(3), 6, 4)
+    for run in (lambda: ctc.ctc_loss(log_probs, [1, 2], blank=blank),
+                lambda: ctc.best_path(log_probs, [1, 2], blank=blank),
+                lambda: ctc.ctc_gradient(log_probs, [1, 2], blank=blank),
+                lambda: ctc.greedy_decode(log_probs, blank=blank),
+                lambda: ctc.prefix_beam_search(log_probs, blank=blank),
+                lambda: ctc.ctc_segments(log_probs, blank=blank),
+                lambda: ctc.merge_by_ctc_segments(np.zeros((6, 2)), log_probs, blank=blank)):
+        with pytest.raises(error, match="blank must be an integer"):
+            run()
+
+
+@pytest.mark.parametrize("blank", [0, 1, 3])
+def test_decoders_never_return_the_blank(blank):
+    rng = np.random.default_rng(blank)
+    log_probs = random_log_probs(rng, 12, 4, peakiness=3.0)
+    assert blank not in ctc.greedy_decode(log_probs, blank=blank)
+    for labels, _ in ctc.prefix_beam_search(log_probs, beam_width=4, blank=blank):
+        assert blank not in labels
+
+
+def test_merging_integer_states_averages_in_float():
+    log_probs = np.log([[0.1, 0.9], [0.1, 0.9]])  # one run of label 1 over both frames
+    merged, symbols = ctc.merge_by_ctc_segments(np.array([[1], [2]]), log_probs)
+    np.testing.assert_array_equal(merged, [[1.5]])
+    assert merged.dtype == np.float64 and symbols.tolist() == [1]
+
+
+def test_an_impossible_target_costs_no_lattice():
+    """T = 20,000 frames and 10,001 repeated labels (20,001 frames needed): the lattice would be
+    20,000 x 20,003 float64 values, 3.2 GB, before finding that no path fits."""
+    log_probs = np.full((20_000, 3), np.log(1 / 3))
+    target = np.ones(10_001, dtype=np.int64)
+    tracemalloc.start()
+    try:
+        with pytest.warns(RuntimeWarning, match="needs at least 20001 frames"):
+            loss = ctc.ctc_loss(log_probs, target)
+        _, peak_bytes = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert loss == np.inf
+    assert peak_bytes < 20 * 2**20
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda lp: ctc.ctc_gradient(lp + 0j, [1]), TypeError, "log_probs"),
+    (lambda lp: ctc.ctc_loss(lp + 0j, [1]), TypeError, "log_probs"),
+    (lambda lp: ctc.greedy_decode("log_probs"), TypeError, "log_probs"),
+    (lambda lp: ctc.ctc_loss(lp, [1.0]), TypeError, "target"),
+    (lambda lp: ctc.ctc_loss(lp, "ab"), TypeError, "target"),
+    (lambda lp: ctc.ctc_loss(lp, None), TypeError, "target"),
+    (lambda lp: ctc.prefix_beam_search(lp, beam_width=2.0), TypeError, "beam_width"),
+    (lambda lp: ctc.merge_by_ctc_segments(np.zeros((5, 2)) + 0j, lp), TypeError, "hidden"),
+    (lambda lp: ctc.merge_by_ctc_segments(np.full((5, 2), np.nan), lp), ValueError, "hidden"),
+    (lambda lp: ctc.merge_by_ctc_segments(np.zeros((5, 2)), lp, mode=None), ValueError, "mode"),
+    (lambda lp: ctc.collapse([0, 1.5]), TypeError, "path"),
+    (lambda lp: ctc.collapse("ab"), TypeError, "path"),
+    (lambda lp: ctc.min_frames([[1]]), ValueError, "target"),
+])
+def test_bad_arguments_are_refused_by_name(call, error, name):
+    log_probs = random_log_probs(np.random.default_rng(12), 5, 4)
+    with pytest.raises(error, match=f"{name} must"):
+        call(log_probs)
+
+
+def test_numpy_integers_and_float32_are_accepted():
+    log_probs = random_log_probs(np.random.default_rng(5), 6, 4)
+    expected = ctc.prefix_beam_search(log_probs, beam_width=3, blank=0)
+    got = ctc.prefix_beam_search(log_probs.astype(np.float32), beam_width=np.int64(3),
+                                 blank=np.int64(0))
+    assert [labels for labels, _ in got] == [labels for labels, _ in expected]
+    assert ctc.ctc_loss(log_probs, np.array([1, 2], dtype=np.int32)) == pytest.approx(
+        ctc.ctc_loss(log_probs, [1, 2]))
 
 
 # --- the lattice figure ---

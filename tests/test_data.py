@@ -102,6 +102,41 @@ def test_load_audio_errors(tmp_path):
         load_audio(silent)
 
 
+# --- issue 9: numbers of any natural kind accepted, others refused by name ---
+
+def test_numpy_integers_are_accepted_like_ints(monkeypatch, tmp_path):
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    assert_same_corpus(build_corpus(np.int64(3), seed=np.int32(5), cache=False),
+                       build_corpus(3, seed=5, cache=False))
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    (dict(n_utterances="400"), TypeError, "n_utterances"),
+    (dict(n_utterances=None), TypeError, "n_utterances"),
+    (dict(seed=None), TypeError, "seed"),           # None would draw a fresh, random corpus
+    (dict(seed="0"), TypeError, "seed"),
+    (dict(test_fraction="0.2"), TypeError, "test_fraction"),
+    (dict(test_fraction=float("nan")), ValueError, "test_fraction"),
+    (dict(sample_rate=None), TypeError, "sample_rate"),
+    (dict(sample_rate=16_000.0), TypeError, "sample_rate"),
+])
+def test_bad_corpus_arguments_are_refused_by_name(kwargs, error, name):
+    with pytest.raises(error, match=f"{name} must be"):
+        build_corpus(**{"n_utterances": 3, "cache": False, **kwargs})
+
+
+def test_load_audio_checks_its_sample_rate(tmp_path):
+    path = tmp_path / "tone.wav"
+    soundfile.write(path, np.sin(np.arange(1600) / 5.0).astype(np.float32), 16_000)
+    assert len(load_audio(path, np.int64(8_000))) == 800
+    with pytest.raises(TypeError, match="sample_rate must be"):
+        load_audio(path, "16000")
+    with pytest.raises(ValueError, match="sample_rate must be"):
+        load_audio(path, 0)
+    with pytest.raises(TypeError, match="path must be"):
+        load_audio(None)
+
+
 def test_committed_data_stays_small():
     committed = [p for p in data.DATA_DIR.rglob("*")
                  if p.is_file() and data.CACHE_DIR not in p.parents]

@@ -98,7 +98,7 @@ def test_griffin_lim_recovers_a_magnitude_it_can_fit():
 
 def test_torch_path_refuses_bad_input_naming_it():
     with pytest.raises(TypeError, match="waveforms"):
-        features.stft_magnitude(torch.zeros(1000, dtype=torch.int64), 400, 160)
+        features.stft_magnitude(torch.zeros(1000, dtype=torch.complex64), 400, 160)
     with pytest.raises(ValueError, match="waveforms"):
         features.stft_magnitude(torch.zeros(2, 2, 1000), 400, 160)
     with pytest.raises(ValueError, match="waveforms"):

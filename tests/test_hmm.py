@@ -242,7 +242,7 @@ GOOD_EMISSION = np.zeros((4, 2))
 
 
 @pytest.mark.parametrize("start, transition, emission, end, message", [
-    (GOOD_START, GOOD_TRANSITION, np.zeros(4), None, "log_emission must have shape"),
+    (GOOD_START, GOOD_TRANSITION, np.zeros(4), None, "log_emission must be a 2-D array"),
     (GOOD_START, GOOD_TRANSITION, np.zeros((0, 2)), None, "empty sequence"),
     (GOOD_START, GOOD_TRANSITION, np.full((4, 2), np.nan), None, "NaN"),
     (GOOD_START, GOOD_TRANSITION, np.zeros((4, 3)), None, r"log_transition must have shape"),
@@ -272,6 +272,51 @@ def test_backward_validates_too():
         hmm.backward(GOOD_TRANSITION, np.zeros((0, 2)))
     with pytest.raises(ValueError, match="not log-probabilities"):
         hmm.backward(np.exp(GOOD_TRANSITION), GOOD_EMISSION)
+
+
+# --- issue 9: complex and non-numeric input refused by name (course_lib.validate) ---
+
+@pytest.mark.parametrize("argument", ["log_start", "log_transition", "log_emission", "log_end"])
+def test_complex_model_arrays_are_refused_not_cut_to_their_real_part(argument):
+    model = dict(log_start=GOOD_START, log_transition=GOOD_TRANSITION,
+                 log_emission=GOOD_EMISSION, log_end=np.zeros(2))
+    model[argument] = model[argument] + 0j
+    for run in (hmm.forward, hmm.viterbi, hmm.state_posteriors):
+        with pytest.raises(TypeError, match=f"{argument} must be"):
+            run(**model)
+    if argument != "log_start":
+        del model["log_start"]
+        with pytest.raises(TypeError, match=f"{argument} must be"):
+            hmm.backward(**model)
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: hmm.left_to_right([0.5 + 0j, 0.5]), TypeError, "self_loops"),
+    (lambda: hmm.left_to_right("0.5"), TypeError, "self_loops"),
+    (lambda: hmm.left_to_right([]), ValueError, "self_loops"),
+    (lambda: hmm.expected_duration(np.nan), ValueError, "self_loop"),
+    (lambda: hmm.expected_duration("0.5"), TypeError, "self_loop"),
+    (lambda: hmm.expected_duration(None), TypeError, "self_loop"),
+    (lambda: hmm.duration_distribution(0.5, 5.0), TypeError, "max_frames"),
+    (lambda: hmm.duration_distribution(0.5, 0), ValueError, "max_frames"),
+    (lambda: hmm.forward(GOOD_START, GOOD_TRANSITION, "frames"), TypeError, "log_emission"),
+    (lambda: hmm.forward(GOOD_START, GOOD_TRANSITION, None), TypeError, "log_emission"),
+    (lambda: hmm.forward(None, GOOD_TRANSITION, GOOD_EMISSION), TypeError, "log_start"),
+    (lambda: hmm.viterbi(None, GOOD_TRANSITION, GOOD_EMISSION), TypeError, "log_start"),
+    (lambda: hmm.forward(GOOD_START, hmm.Banded(np.zeros((2, 1)) + 0j), GOOD_EMISSION),
+     TypeError, "log_transition"),
+])
+def test_bad_scalars_and_arrays_are_refused_by_name(call, error, name):
+    with pytest.raises(error, match=f"{name} must"):
+        call()
+
+
+def test_numpy_scalars_and_lists_are_accepted():
+    assert hmm.expected_duration(np.float32(0.5)) == 2.0
+    np.testing.assert_allclose(hmm.duration_distribution(0.5, np.int64(3)), [0.5, 0.25, 0.125])
+    path, _ = hmm.viterbi(GOOD_START.tolist(), GOOD_TRANSITION.tolist(), GOOD_EMISSION.tolist())
+    np.testing.assert_array_equal(path, hmm.viterbi(GOOD_START, GOOD_TRANSITION,
+                                                    GOOD_EMISSION)[0])
 
 
 def test_impossible_sequences():

@@ -87,8 +87,8 @@ def test_nearest_code_rejects_mismatched_and_empty_codebooks():
         nearest_code(np.zeros((4, 2)), np.zeros((5, 3)))
     with pytest.raises(ValueError, match="non-empty"):
         nearest_code(np.zeros((4, 2)), np.zeros((0, 2)))
-    with pytest.raises(ValueError, match="floats"):
-        nearest_code(np.zeros((4, 2), dtype=np.int64), np.zeros((1, 2)))
+    with pytest.raises(TypeError, match="vectors must be"):  # integers are taken as numbers
+        nearest_code(np.zeros((4, 2), dtype=np.complex128), np.zeros((1, 2)))
 
 
 @given(st.lists(st.integers(0, 3), max_size=40))
@@ -248,12 +248,71 @@ def test_rvq_rejects_bad_codes_and_codebooks():
     codebooks = [np.zeros((4, 2)), np.zeros((4, 2))]
     with pytest.raises(ValueError, match="n_levels"):
         rvq_decode(np.zeros((3, 3), dtype=np.int64), codebooks)
-    with pytest.raises(ValueError, match="integers"):
+    with pytest.raises(TypeError, match="integers"):
         rvq_decode(np.zeros((3, 1)), codebooks)
     with pytest.raises(ValueError, match=r"codebooks\[1\]"):
         rvq_encode(np.zeros((3, 2)), [np.zeros((4, 2)), np.zeros((4, 3))])
     with pytest.raises(ValueError, match="at least one"):
         rvq_encode(np.zeros((3, 2)), [])
+
+
+# --- issue 9: complex input, empty batches, dtypes, codes and tau checked by name ---
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: kmeans(np.ones((4, 2)) + 1j, 2), TypeError, "vectors"),
+    (lambda: kmeans(np.ones((4, 2)), "2"), TypeError, "n_clusters"),
+    (lambda: kmeans(np.full((4, 2), np.nan), 2), ValueError, "vectors"),
+    (lambda: nearest_code(np.ones((4, 2)) + 1j, np.ones((2, 2))), TypeError, "vectors"),
+    (lambda: rvq_encode(np.ones((4, 2)) + 1j, [np.ones((2, 2))]), TypeError, "vectors"),
+    (lambda: rvq_encode(np.ones((4, 2)), [np.ones((2, 2)) + 1j]), TypeError, r"codebooks\[0\]"),
+    (lambda: rvq_decode(np.array([[-1]]), [np.ones((2, 2))]), ValueError, "codes"),
+    (lambda: rvq_decode(np.array([[2]]), [np.ones((2, 2))]), ValueError, "codes"),
+    (lambda: train_rvq(np.ones((4, 2)), None, 2), TypeError, "n_levels"),
+    (lambda: bitrate("75", 8, 1024), TypeError, "frames_per_second"),
+    (lambda: bitrate(float("nan"), 8, 1024), ValueError, "frames_per_second"),
+    (lambda: codebook_usage([1.5], 4), TypeError, "indices"),
+    (lambda: deduplicate("aab"), TypeError, "units"),
+    (lambda: VectorQuantizer(8, 2)(torch.ones(3, 2, dtype=torch.complex64)), TypeError,
+     "vectors"),
+    (lambda: VectorQuantizer(8, 2)(torch.ones(0, 2)), ValueError, "vectors"),
+    (lambda: VectorQuantizer(8, 2)(torch.ones(2, 0, 2)), ValueError, "vectors"),
+    (lambda: VectorQuantizer(8, 2)(torch.full((3, 2), float("nan"))), ValueError, "vectors"),
+    (lambda: VectorQuantizer("8", 2), TypeError, "codebook_size"),
+    (lambda: VectorQuantizer(8, 2, commitment=-1.0), ValueError, "commitment"),
+    (lambda: ResidualVectorQuantizer(2, 8, 2)(torch.ones(3, 2) + 0j), TypeError, "vectors"),
+    (lambda: ResidualVectorQuantizer(2, 8, 2).decode(torch.tensor([[-1, 0]])), ValueError,
+     "codes"),
+    (lambda: ResidualVectorQuantizer(2, 8, 2).decode(torch.tensor([[0, 8]])), ValueError,
+     "codes"),
+    (lambda: ResidualVectorQuantizer(2, 8, 2).decode(torch.tensor([[0.0, 1.0]])), TypeError,
+     "codes"),
+    (lambda: ResidualVectorQuantizer(0, 8, 2), ValueError, "n_levels"),
+    (lambda: GumbelProductQuantizer(4, 2, 3, 4)(torch.ones(2, 4), tau=0.0), ValueError, "tau"),
+    (lambda: GumbelProductQuantizer(4, 2, 3, 4)(torch.ones(2, 4), tau=-1), ValueError, "tau"),
+    (lambda: GumbelProductQuantizer(4, 2, 3, 4)(torch.ones(2, 4) + 0j), TypeError, "inputs"),
+    (lambda: GumbelProductQuantizer(4, 2, 3, 4)(torch.ones(0, 4)), ValueError, "inputs"),
+])
+def test_bad_arguments_are_refused_by_name(call, error, name):
+    with pytest.raises(error, match=f"{name} must"):
+        call()
+
+
+def test_torch_modules_accept_float64_tensors_and_numpy_arrays():
+    quantizer = VectorQuantizer(8, 3, seed=1)
+    vectors = torch.randn(5, 3, generator=torch.Generator().manual_seed(0))
+    quantized, indices, loss = quantizer(vectors)
+    for given_vectors in (vectors.double(), vectors.numpy(), vectors.tolist()):
+        other_quantized, other_indices, other_loss = quantizer(given_vectors)
+        torch.testing.assert_close(other_indices, indices)
+        torch.testing.assert_close(other_quantized, quantized)
+        torch.testing.assert_close(other_loss, loss)
+    leaf = vectors.double().requires_grad_()
+    quantizer(leaf)[0].sum().backward()  # the straight-through gradient reaches a float64 leaf
+    torch.testing.assert_close(leaf.grad, torch.ones(5, 3, dtype=torch.float64))
+    residual = ResidualVectorQuantizer(2, 8, 3).eval()
+    torch.testing.assert_close(residual(vectors.numpy())[1], residual(vectors)[1])
+    gumbel = GumbelProductQuantizer(3, 2, 4, 4).eval()
+    torch.testing.assert_close(gumbel(vectors.double())[1], gumbel(vectors)[1])
 
 
 def test_bitrate_of_the_essays_codecs():

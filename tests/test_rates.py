@@ -82,8 +82,41 @@ def test_token_rows_are_consistent_with_their_cells():
     (lambda: codec_tokens(5, 0, 25), "n_codebooks"),
     (lambda: token_rows("a", [], 5.0), "phones"),
     (lambda: token_rows("a", [Phone("a", 0, 1)], 5.0, n_queries=0), "n_queries"),
-    (lambda: text_tokens(None), "text"),
 ])
 def test_bad_arguments_raise_value_error(call, message):
     with pytest.raises(ValueError, match=message):
+        call()
+
+
+# --- issue 9: NumPy numbers accepted wherever Python numbers are; others refused by name ---
+
+def test_numpy_numbers_are_accepted_like_python_numbers():
+    assert encoder_frames(np.int64(5), np.float32(50)) == 250
+    assert pooled_tokens(np.int64(10), np.int64(3)) == 4
+    assert codec_tokens(np.float64(2.0), np.int32(4), np.int64(25)) == 200
+    rows = token_rows("a b", [Phone("a", 0.0, 1.0)], np.float64(2.0), n_queries=np.int64(8),
+                      pool_factor=np.int64(2), n_codebooks=np.int16(2))
+    assert [row.n_tokens for row in rows] == [2, 100, 50, 1, 8, 100]
+
+
+@pytest.mark.parametrize("call, error, name", [
+    (lambda: encoder_frames(None, 50), TypeError, "duration_s"),
+    (lambda: encoder_frames("5", 50), TypeError, "duration_s"),
+    (lambda: encoder_frames(5, float("inf")), ValueError, "frames_per_second"),
+    (lambda: pooled_tokens(None, 2), TypeError, "n_frames"),
+    (lambda: pooled_tokens(10.0, 2), TypeError, "n_frames"),
+    (lambda: pooled_tokens(10, "2"), TypeError, "pool_factor"),
+    (lambda: codec_tokens(5, None, 25), TypeError, "n_codebooks"),
+    (lambda: codec_tokens(5, 4, float("nan")), ValueError, "frames_per_second"),
+    (lambda: text_tokens(3), TypeError, "text"),
+    (lambda: text_tokens(None), TypeError, "text"),
+    (lambda: merged_segments("sil"), TypeError, "labels"),
+    (lambda: merged_segments(None), TypeError, "labels"),
+    (lambda: token_rows(None, [Phone("a", 0, 1)], 5.0), TypeError, "text"),
+    (lambda: token_rows("a", [("a", 0, 1)], 5.0), TypeError, "phones"),
+    (lambda: token_rows("a", [Phone("a", 0, 0)], 5.0), ValueError, "phones"),
+    (lambda: token_rows("a", [Phone("a", 0, 1)], 5.0, n_queries=None), TypeError, "n_queries"),
+])
+def test_bad_arguments_are_refused_by_name(call, error, name):
+    with pytest.raises(error, match=f"{name} must"):
         call()

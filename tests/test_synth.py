@@ -1,4 +1,8 @@
+import os
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,11 +14,13 @@ from course_lib.synth import (
     MIN_WORDS_PER_MINUTE,
     SILENCE,
     available_variants,
+    available_voices,
     phone_class,
     synthesize,
 )
 
 SENTENCE = "The cat sat on the mat."
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def assert_valid_alignment(utterance):
@@ -84,8 +90,8 @@ def test_sample_rate_is_respected():
     [
         (dict(text=""), "text must be a non-empty string"),
         (dict(text="   "), "text must be a non-empty string"),
-        (dict(text=SENTENCE, voice="xx-nowhere"), "unknown voice"),
-        (dict(text=SENTENCE, variant="no-such-variant"), "unknown voice variant"),
+        (dict(text=SENTENCE, voice="xx-nowhere"), "voice must be one of available_voices"),
+        (dict(text=SENTENCE, variant="no-such-variant"), "variant must be one of"),
         (dict(text=SENTENCE, words_per_minute=MIN_WORDS_PER_MINUTE - 1), "words_per_minute"),
         (dict(text=SENTENCE, words_per_minute=MAX_WORDS_PER_MINUTE + 1), "words_per_minute"),
         (dict(text=SENTENCE, pitch=101), "pitch"),
@@ -96,6 +102,75 @@ def test_bad_input_raises_clear_value_error(kwargs, message):
     text = kwargs.pop("text")
     with pytest.raises(ValueError, match=message):
         synthesize(text, **kwargs)
+
+
+# --- issue 9: voices and variants checked against eSpeak's own lists, numbers of any kind ---
+
+def _synthesize_in_a_subprocess(voice: str) -> subprocess.CompletedProcess:
+    """Run synthesize() in a child process, so that a crash inside eSpeak fails the test
+    instead of killing pytest. The child prints the ValueError/TypeError it got, if any."""
+    program = (
+        "from course_lib.synth import synthesize\n"
+        "try:\n"
+        f"    synthesize('Hello.', voice={voice!r})\n"
+        "    print('accepted')\n"
+        "except (ValueError, TypeError) as error:\n"
+        "    print(type(error).__name__, error)\n"
+    )
+    environment = dict(os.environ, PYTHONPATH=str(REPOSITORY))
+    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=120, cwd=REPOSITORY, env=environment)
+
+
+@pytest.mark.parametrize("voice", [
+    "en-us+" + "x" * 37,                # eSpeak copies the variant into a 40-byte buffer
+    "en-us+nonexistent",
+    "en-us+../../../../etc/passwd",
+    "../../../../etc/passwd",
+    "x" * 300,
+])
+def test_bad_voices_are_refused_before_they_reach_espeak(voice):
+    finished = _synthesize_in_a_subprocess(voice)
+    assert finished.returncode == 0, f"the process died: {finished.stderr[-500:]}"
+    assert finished.stdout.startswith("ValueError voice must be"), finished.stdout
+
+
+def test_a_variant_written_into_the_voice_is_the_same_as_variant():
+    written_in = synthesize("Hello.", voice="en-us+f3")
+    passed = synthesize("Hello.", variant="f3")
+    np.testing.assert_array_equal(written_in.waveform, passed.waveform)
+    assert (written_in.voice, written_in.variant) == ("en-us", "f3")
+    with pytest.raises(ValueError, match="variant"):
+        synthesize("Hello.", voice="en-us+f3", variant="m1")
+
+
+def test_voices_come_from_espeaks_list():
+    voices = available_voices()
+    assert {"en-us", "en"} <= set(voices)
+    assert synthesize("Hi.", voice="EN-US").waveform.size > 0  # eSpeak ignores case
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(words_per_minute=np.int64(175)), dict(pitch=np.int32(50)),
+    dict(sample_rate=np.int64(16_000)), dict(words_per_minute=175.0),
+])
+def test_numpy_integers_are_accepted_like_ints(kwargs):
+    assert_valid_alignment(synthesize("Hello.", **kwargs))
+
+
+@pytest.mark.parametrize("kwargs, error, name", [
+    (dict(words_per_minute="175"), TypeError, "words_per_minute"),
+    (dict(words_per_minute=None), TypeError, "words_per_minute"),
+    (dict(words_per_minute=float("nan")), ValueError, "words_per_minute"),
+    (dict(pitch=None), TypeError, "pitch"),
+    (dict(sample_rate="16000"), TypeError, "sample_rate"),
+    (dict(sample_rate=16_000.5), TypeError, "sample_rate"),
+    (dict(voice=None), TypeError, "voice"),
+    (dict(variant=3), TypeError, "variant"),
+])
+def test_numbers_and_names_of_the_wrong_kind_are_refused_by_name(kwargs, error, name):
+    with pytest.raises(error, match=f"{name} must be"):
+        synthesize("Hello.", **kwargs)
 
 
 def test_variants_and_phone_classes():

@@ -112,3 +112,87 @@ def test_integer_round_trips_every_int(value):
 def test_array_keeps_every_finite_float(values):
     np.testing.assert_array_equal(validate.array(values, "x", ndim=1),
                                   np.asarray(values, dtype=np.float64))
+
+
+@pytest.mark.parametrize("value", [np.array(3), torch.tensor(3), np.uint8(3)])
+def test_integer_accepts_zero_dimensional_integer_arrays_and_tensors(value):
+    assert validate.integer(value, "n") == 3
+
+
+@pytest.mark.parametrize("value", [np.array(3.0), torch.tensor(3.0), np.array(True)])
+def test_integer_refuses_zero_dimensional_float_and_bool_arrays(value):
+    with pytest.raises(TypeError, match="n must be an integer"):
+        validate.integer(value, "n")
+
+
+def test_real_below_is_strict():
+    assert validate.real(0.999, "self_loop", minimum=0, below=1) == 0.999
+    with pytest.raises(ValueError, match=r"self_loop must be a finite real number < 1 and >= 0"):
+        validate.real(1, "self_loop", minimum=0, below=1)
+
+
+def test_array_converts_half_precision_tensors_and_refuses_complex_tensors():
+    np.testing.assert_array_equal(validate.array(torch.ones(2, dtype=torch.bfloat16), "x"),
+                                  [1.0, 1.0])
+    with pytest.raises(TypeError, match="x must be"):
+        validate.array(torch.ones(2, dtype=torch.complex64), "x")
+
+
+@pytest.mark.parametrize("value, error", [("", ValueError), ("  ", ValueError),
+                                          (None, TypeError), (b"hi", TypeError),
+                                          (["hi"], TypeError)])
+def test_text_refuses_empty_and_non_strings(value, error):
+    with pytest.raises(error, match="text must be a non-empty string"):
+        validate.text(value, "text")
+    assert validate.text("", "text", non_empty=False) == ""
+
+
+@pytest.mark.parametrize("value", [torch.ones(2, 3, dtype=torch.float64), np.ones((2, 3)),
+                                   [[1, 1, 1], [1, 1, 1]], torch.ones(2, 3, dtype=torch.int64)])
+def test_tensor_casts_what_a_learner_passes_to_the_module_dtype(value):
+    converted = validate.tensor(value, "vectors", dtype=torch.float32)
+    assert converted.dtype == torch.float32
+    torch.testing.assert_close(converted, torch.ones(2, 3))
+
+
+def test_tensor_keeps_the_autograd_graph_through_the_cast():
+    leaf = torch.ones(3, dtype=torch.float64, requires_grad=True)
+    validate.tensor(leaf, "vectors", dtype=torch.float32).sum().backward()
+    torch.testing.assert_close(leaf.grad, torch.ones(3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("value, error, fragment", [
+    (torch.ones(3, dtype=torch.complex64), TypeError, "real tensor"),
+    (torch.ones(3, dtype=torch.bool), TypeError, "real tensor"),
+    (np.array([1j]), TypeError, "real numbers"),
+    ("abc", TypeError, "real tensor"),
+    (None, TypeError, "real tensor"),
+    (torch.ones(0, 4), ValueError, "no empty axis"),
+    (torch.tensor(1.0), ValueError, "at least 1 dimension"),
+    (torch.tensor([1.0, float("nan")]), ValueError, "finite values"),
+])
+def test_tensor_refusals_name_the_argument(value, error, fragment):
+    with pytest.raises(error, match=fragment) as raised:
+        validate.tensor(value, "vectors")
+    assert str(raised.value).startswith("vectors must")
+
+
+def test_boolean_takes_only_booleans():
+    assert validate.boolean(np.True_, "cache") is True
+    for value in ("no", 0, None):
+        with pytest.raises(TypeError, match="cache must be True or False"):
+            validate.boolean(value, "cache")
+
+
+def test_array_with_no_dtype_keeps_float32_and_float64():
+    assert validate.array(np.ones(2, np.float32), "x", dtype=None).dtype == np.float32
+    assert validate.array(np.ones(2), "x", dtype=None).dtype == np.float64
+    assert validate.array([1, 2], "x", dtype=None).dtype == np.float64
+
+
+def test_integer_tensors_refuse_floats_rather_than_truncate():
+    codes = validate.tensor(np.array([[0, 3]]), "codes", dtype=torch.int64)
+    assert codes.dtype == torch.int64 and codes.tolist() == [[0, 3]]
+    for floats in (torch.tensor([[0.0, 1.5]]), [[0.5]]):
+        with pytest.raises(TypeError, match="codes must be an (integer tensor|array of integers)"):
+            validate.tensor(floats, "codes", dtype=torch.int64)
