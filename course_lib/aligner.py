@@ -111,7 +111,7 @@ class PhoneAligner:
             states   k0 k1 k2 -> æ0 æ1 æ2 -> t0 t1 t2     (onset, middle, release)
 
         ``phone_labels`` is a list (or array) of labels; a single string is refused: write
-        ``["sil"]``, not ``"sil"``. Explained in notebook 02 ("A real forced aligner").
+        ``["sil"]``, not ``"sil"``. Explained in notebook 02, section "A real forced aligner".
         """
         phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
         unknown = sorted(set(phone_labels) - set(self.phones))
@@ -142,7 +142,7 @@ class PhoneAligner:
         Raises:
             ValueError: if there are fewer frames than states (each state needs one frame).
 
-        Explained in notebook 02 ("A real forced aligner").
+        Explained in notebook 02, section "A real forced aligner".
         """
         chain = self.chain(phone_labels)
         if len(features) < len(chain):
@@ -169,7 +169,8 @@ class PhoneAligner:
             end of the waveform; boundaries fall between 10 ms frames (``frame_to_seconds``).
 
         A single string is refused (``align(w, "sil")`` would read s, i, l): pass ``["sil"]``;
-        a NumPy array of labels is accepted. Explained in notebook 02 ("A real forced aligner").
+        a NumPy array of labels is accepted.
+        Explained in notebook 02, section "A real forced aligner".
         """
         phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
         waveform = validate.waveform(waveform, "waveform")

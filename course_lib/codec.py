@@ -107,7 +107,7 @@ class TinyCodec(nn.Module):
         """``(batch, n_samples)`` -> latents ``(batch, n_frames, LATENT_DIM)``, padding the end.
 
         Takes float32 or float64 tensors (computed in float32) or NumPy arrays. Explained in
-        notebook 06 ("A tiny neural codec").
+        notebook 06, section "A tiny neural codec".
         """
         waveforms = _float32(waveforms, "waveforms", "(batch, n_samples)")
         n_frames = math.ceil(waveforms.shape[-1] / SAMPLES_PER_FRAME)
@@ -170,7 +170,7 @@ class TinyCodec(nn.Module):
               ...
             level 8 [ 5  ][ 77 ][ 19 ]
 
-        Explained in notebook 06 ("A tiny neural codec").
+        Explained in notebook 06, section "A tiny neural codec".
         """
         samples = features.prepare_waveform(waveform, sample_rate, min_samples=1)
         latents = self.latents(torch.from_numpy(samples)[None])

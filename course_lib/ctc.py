@@ -74,7 +74,7 @@ def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
     """The 2L+1 states of the CTC lattice: a blank before, between and after the labels.
 
     ``extend_with_blanks([3, 5, 5]) == [0, 3, 0, 5, 0, 5, 0]``. Even states are blanks, state
-    2i+1 is label i.
+    2i+1 is label i; :func:`ctc_forward` draws a path through them.
 
     Explained in notebook 03, section "The 2L+1 lattice".
     """
@@ -101,7 +101,20 @@ def ctc_forward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray
     ``log_alpha[t, s]`` is the log of the total probability of all path prefixes of frames
     0..t that end in state s of :func:`extend_with_blanks` and collapse to the labels so far.
     A state is reached from itself, from the state before, or -- when s is a label that
-    differs from the label two states back -- by skipping the blank in between.
+    differs from the label two states back -- by skipping the blank in between. One path
+    of 7 frames for the target ``k æ t`` (``*`` marks its state at each frame)::
+
+             s:  0   1   2   3   4   5   6
+                 -   k   -   æ   -   t   -
+        t = 0    *                            start in state 0 or 1
+            1        *                        s-1 -> s: move on
+            2        *                        s -> s: stay (k k collapses to k)
+            3                *                s-2 -> s: skip the blank (k differs from æ)
+            4                    *
+            5                        *
+            6                            *    end in state 2L-1 or 2L
+
+    It collapses to ``k æ t``; ``log_alpha[t, s]`` sums over every such path prefix.
 
     Args:
         log_probs: (n_frames, n_labels) per-frame log-probabilities.
@@ -428,9 +441,9 @@ def lattice_nodes_on_paths(n_frames: int, target, blank: int = BLANK) -> np.ndar
 
     Returns:
         Boolean array of shape (n_frames, 2L+1); all False when the target needs more than
-        ``n_frames`` frames (see :func:`min_frames`). Drawn in notebook 03 ("The lattice").
+        ``n_frames`` frames (see :func:`min_frames`).
 
-    Explained in notebook 03, section "Counting paths, and the forward sum".
+    Explained in notebook 03, section "The 2L+1 lattice" (the hollow nodes of its figure).
     """
     n_frames = validate.integer(n_frames, "n_frames", minimum=1)
     can_skip = lattice_skips(target, blank)

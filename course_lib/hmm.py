@@ -34,7 +34,19 @@ class Banded:
     """Left-to-right transitions stored by band: ``log_probs[s, k] = log P(s -> s + k)``.
 
     Band 0 is the self-loop, band 1 the step to the next state, band 2 a skip over one state.
-    Entries that would leave the chain (``s + k >= n_states``) must be ``-inf``.
+    Entries that would leave the chain (``s + k >= n_states``) must be ``-inf``. For five
+    states and three bands (``.`` is ``-inf``, never stored)::
+
+        dense log A (from s, to s')          log_probs (n_states, n_bands)
+              s'= 0   1   2   3   4                k = 0     1     2
+        s = 0   [ a0  b0  c0  .   .  ]       s = 0   [ a0    b0    c0   ]
+            1   [ .   a1  b1  c1  .  ]           1   [ a1    b1    c1   ]
+            2   [ .   .   a2  b2  c2 ]   ->      2   [ a2    b2    c2   ]
+            3   [ .   .   .   a3  b3 ]           3   [ a3    b3    -inf ]
+            4   [ .   .   .   .   a4 ]           4   [ a4    -inf  -inf ]
+
+    Row s of ``log_probs`` holds the diagonal entries ``A[s, s + k]``: O(S * n_bands) numbers
+    instead of S * S.
 
     Attributes:
         log_probs: shape (n_states, n_bands).

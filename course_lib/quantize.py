@@ -377,6 +377,19 @@ class GumbelProductQuantizer(nn.Module):
 def rvq_encode(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
     """Residual VQ: level 1 quantizes the vector, each next level what the levels before missed.
 
+    With codebooks ``C1, C2, C3`` (three levels)::
+
+        x  -- level 1 -->  codes[:, 0] = nearest(x,  C1)   r1 = x  - C1[codes[:, 0]]
+        r1 -- level 2 -->  codes[:, 1] = nearest(r1, C2)   r2 = r1 - C2[codes[:, 1]]
+        r2 -- level 3 -->  codes[:, 2] = nearest(r2, C3)   r3 = r2 - C3[codes[:, 2]]
+
+                     level 1  level 2  level 3
+        codes = [ [    17,     201,      40  ],     vector 0 ~ C1[17] + C2[201] + C3[40]
+                  [    17,      88,       3  ],     vector 1
+                  [   140,       5,      77  ] ]    vector 2: one row per vector (frame)
+
+    :func:`rvq_decode` adds the chosen entries back up; what it misses is the last residual.
+
     Args:
         vectors: ``(n_vectors, dim)``.
         codebooks: one ``(codebook_size, dim)`` array per level.

@@ -103,7 +103,7 @@ class PhoneRecognizer(nn.Module):
         ``data.load_audio``; NaN, infinite or absurdly loud samples are refused. Outputs are
         float32 arrays at 50 frames per second; frame i is centred at i / 50 s
         (``features.frame_times(n_frames, hop_length=320, center=True)``). Explained in
-        notebook 03 ("A small CTC phone recognizer").
+        notebook 03, section "A small CTC phone recognizer".
         """
         log_mels = log_mel_features(waveform, sample_rate)[None]
         hidden, log_probs, _ = self(log_mels, torch.tensor([log_mels.shape[1]]))

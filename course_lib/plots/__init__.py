@@ -24,7 +24,8 @@ The modules load on first use, so importing the figures of notebook 00 loads no 
 ``continuous`` needs it (through ``course_lib.quantize``).
 
 The first figure is :func:`plot_utterance`, in
-notebook 00, section "One sentence, with its ground truth"; each module's docstring names the sections its figures belong to.
+notebook 00, section "One sentence, with its ground truth"; each module's docstring names the
+sections its figures belong to.
 """
 
 from __future__ import annotations
