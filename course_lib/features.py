@@ -408,8 +408,11 @@ def stft_magnitude(waveforms, n_fft: int, hop_length: int, *, power: float = 1.0
 
     Returns:
         Tensor of shape (..., n_fft // 2 + 1, 1 + n_samples // hop_length), in the input's
-        float dtype. Explained in notebook 06, section "A tiny neural codec" (notebook 01
-        computes the same spectrum uncentred, by hand).
+        float dtype.
+
+    Explained in notebook 06, section "A tiny neural codec" (the codec's input) and
+    notebook 03, section "A small CTC phone recognizer" (under its log-mel front end);
+    notebook 01, section "Window, then FFT" computes the same spectrum from uncentred frames.
     """
     import torch
 

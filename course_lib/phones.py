@@ -41,7 +41,8 @@ def phone_class(label: str) -> str:
     """``'vowel'``, ``'consonant'`` or ``'silence'`` for an IPA phone label.
 
     A label is a vowel when its first letter is a vowel letter (``'aɪ'`` and ``'ɜː'`` are
-    vowels). Explained in notebook 00, section "One sentence, with its ground truth".
+    vowels). Explained in notebook 00, section "One sentence, with its ground truth" (the
+    colours of its phone row).
     """
     label = validate.text(label, "label")
     if label == SILENCE:

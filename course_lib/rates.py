@@ -65,8 +65,9 @@ def merged_segments(labels: list[str]) -> list[str]:
     """Collapse runs of the same label into one: what CTC-guided merging keeps.
 
     ['sil', 'sil', 'k', 'k', 'æ', 'sil'] -> ['sil', 'k', 'æ', 'sil']. With per-frame labels from
-    a CTC model this is the content-adaptive compression of notebook 03: however long a
-    silence or a vowel lasts, it becomes one token.
+    a CTC model this is the content-adaptive compression of
+    notebook 03, section "CTC-guided compression": however long a silence or a vowel lasts, it
+    becomes one token.
 
     Explained in notebook 00, section "The essay's numbers, computed".
     """

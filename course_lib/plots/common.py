@@ -4,7 +4,7 @@ Each ``draw_*`` function draws on the matplotlib ``Axes`` it is given and return
 the artist a colour bar needs), in the style of Müller's libfmp; the ``plot_*`` functions of
 the other modules build whole figures from them.
 
-Explained in notebook 00, section "One sentence, with its ground truth".
+First used in notebook 00, section "One sentence, with its ground truth".
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ def draw_waveform(ax, waveform: np.ndarray, sample_rate: int) -> None:
 
     The top row of :func:`course_lib.plots.plot_utterance`, notebook 00.
 
-    Explained in notebook 00, section "One sentence, with its ground truth".
+    First used in notebook 00, section "One sentence, with its ground truth".
     """
     waveform = np.asarray(waveform)
     ax.plot(np.arange(len(waveform)) / sample_rate, waveform, lw=0.5, color="#333333")
@@ -42,7 +42,7 @@ def draw_spectrogram(ax, waveform: np.ndarray, sample_rate: int = features.SAMPL
     framing notebook 01 builds by hand); each column is drawn at its frame's centre,
     :func:`course_lib.features.frame_times`. First drawn in notebook 00; again in 02, 03 and 06.
 
-    Explained in notebook 00, section "One sentence, with its ground truth".
+    First used in notebook 00, section "One sentence, with its ground truth".
     """
     frame_length = features.ms_to_samples(window_ms, sample_rate)
     hop_length = features.ms_to_samples(hop_ms, sample_rate)
@@ -60,7 +60,7 @@ def draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
     """Phones as spans coloured by class (consonant, vowel, silence) with their labels, on an
     axis with no y scale. The phone rows of notebooks 00 to 06 (first in notebook 00).
 
-    Explained in notebook 00, section "One sentence, with its ground truth".
+    First used in notebook 00, section "One sentence, with its ground truth".
     """
     for phone in phones:
         ax.axvspan(phone.start, phone.end, color=CLASS_COLORS[phone_class(phone.label)],
@@ -76,7 +76,7 @@ def draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
 def name_row(ax, name: str) -> None:
     """Write ``name`` horizontally left of a row of a stacked figure (from notebook 00 on).
 
-    Explained in notebook 00, section "One sentence, with its ground truth".
+    First used in notebook 00, section "One sentence, with its ground truth".
     """
     ax.set_ylabel(name, rotation=0, ha="right", va="center")
 
@@ -87,7 +87,7 @@ def hop_length_of(frames_per_second: float, sample_rate: int) -> int:
     Refuses a rate that does not divide the sample rate into whole samples. The frame rates
     of the figures from notebook 02 on pass through it on their way to :func:`features.frame_times`.
 
-    Explained in notebook 03, section "Peaky posteriors".
+    First used in notebook 03, section "Peaky posteriors".
     """
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
     hop = sample_rate / frames_per_second
@@ -106,7 +106,7 @@ def frame_cells(n_frames: int, frames_per_second: float, *, sample_rate: int,
     side, like the codec's frames); ``center`` as in ``frame_times`` (True for the
     recognizer's centred STFT). Rows of frames from notebook 03 on.
 
-    Explained in notebook 03, section "Peaky posteriors".
+    First used in notebook 03, section "Peaky posteriors".
     """
     hop_length = hop_length_of(frames_per_second, sample_rate)
     centres = features.frame_times(n_frames, hop_length=hop_length,
