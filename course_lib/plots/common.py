@@ -85,7 +85,7 @@ def hop_length_of(frames_per_second: float, sample_rate: int) -> int:
     """Samples between frames at ``frames_per_second``: 160 for 100 frames/s at 16 kHz.
 
     Refuses a rate that does not divide the sample rate into whole samples. The frame rates
-    of the figures from notebook 02 on pass through it on their way to :func:`features.frame_times`.
+    of the figures from notebook 03 on pass through it on their way to :func:`features.frame_times`.
 
     First used in notebook 03, section "Peaky posteriors".
     """
