@@ -18,7 +18,7 @@ Usage::
 
 Retrain and evaluate from the command line with ``python -m course_lib.aligner``.
 
-Explained in notebook 02.
+Explained in notebook 02, section "A real forced aligner".
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ def aligner_features(waveform: np.ndarray, sample_rate: int = SAMPLE_RATE) -> np
     Each dimension has its mean removed and is divided by its standard deviation over the
     utterance (cepstral mean and variance normalization), which takes out much of what the
     speaker and the channel add. Frame i is centred at ``features.frame_times(n)[i]`` (25 ms
-    windows every 10 ms, uncentred framing). Explained in notebook 02.
+    windows every 10 ms, uncentred framing).
+    Explained in notebook 02, section "A real forced aligner".
     """
     features = add_deltas(mfcc(waveform, sample_rate))
     return (features - features.mean(axis=0)) / np.maximum(features.std(axis=0), 1e-8)
@@ -69,7 +70,7 @@ def frame_to_seconds(frame: int | np.ndarray, sample_rate: int = SAMPLE_RATE
         centre       |          |
         boundary          ^  (centre of i - hop / 2)
 
-    Explained in notebook 02 ("A real forced aligner").
+    Explained in notebook 02, section "A real forced aligner".
     """
     frames = validate.array(frame, "frame", dtype=np.int64, min_length=0)
     if frames.size and frames.min() < 0:
@@ -94,7 +95,7 @@ class PhoneAligner:
         self_loops: probability that each state stays for another frame, (n_phones * 3,).
         history: mean log-likelihood per frame of the training alignments, per iteration.
 
-    Explained in notebook 02 ("A real forced aligner").
+    Explained in notebook 02, section "A real forced aligner".
     """
 
     phones: tuple[str, ...]
@@ -110,7 +111,7 @@ class PhoneAligner:
             states   k0 k1 k2 -> æ0 æ1 æ2 -> t0 t1 t2     (onset, middle, release)
 
         ``phone_labels`` is a list (or array) of labels; a single string is refused: write
-        ``["sil"]``, not ``"sil"``. Explained in notebook 02 ("A real forced aligner").
+        ``["sil"]``, not ``"sil"``. Explained in notebook 02, section "A real forced aligner".
         """
         phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
         unknown = sorted(set(phone_labels) - set(self.phones))
@@ -141,7 +142,7 @@ class PhoneAligner:
         Raises:
             ValueError: if there are fewer frames than states (each state needs one frame).
 
-        Explained in notebook 02 ("A real forced aligner").
+        Explained in notebook 02, section "A real forced aligner".
         """
         chain = self.chain(phone_labels)
         if len(features) < len(chain):
@@ -168,7 +169,8 @@ class PhoneAligner:
             end of the waveform; boundaries fall between 10 ms frames (``frame_to_seconds``).
 
         A single string is refused (``align(w, "sil")`` would read s, i, l): pass ``["sil"]``;
-        a NumPy array of labels is accepted. Explained in notebook 02 ("A real forced aligner").
+        a NumPy array of labels is accepted.
+        Explained in notebook 02, section "A real forced aligner".
         """
         phone_labels = validate.labels(phone_labels, "phone_labels", min_length=1)
         waveform = validate.waveform(waveform, "waveform")
@@ -235,7 +237,8 @@ def _with_npz_suffix(path: Path) -> Path:
 
 def load_phone_aligner(path: str | Path | None = None) -> PhoneAligner:
     """The aligner saved by :meth:`PhoneAligner.save` at ``path`` (with or without its
-    ``.npz``), or the one shipped in ``data/`` (``path=None``). Explained in notebook 02."""
+    ``.npz``), or the one shipped in ``data/`` (``path=None``).
+    Explained in notebook 02, section "A real forced aligner"."""
     path = ALIGNER_PATH if path is None else Path(path)
     if not path.is_file() and _with_npz_suffix(path).is_file():
         path = _with_npz_suffix(path)
@@ -282,7 +285,7 @@ def train_phone_aligner(utterances: list[Utterance], n_iterations: int = 8,
     Returns:
         A :class:`PhoneAligner` whose ``history`` holds the mean Viterbi log-likelihood per
         frame after each round (it rises as the model improves). Nothing is written to disk
-        (:func:`train` saves). Explained in notebook 02 ("A real forced aligner").
+        (:func:`train` saves). Explained in notebook 02, section "A real forced aligner".
     """
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")
@@ -320,7 +323,7 @@ def evaluate(aligner: PhoneAligner, utterances: list[Utterance]) -> dict[str, fl
     Returns:
         ``{"mean_ms", "median_ms", "within_20ms", "n_boundaries"}``: mean and median absolute
         boundary error (``course_lib.metrics.boundary_errors``) in milliseconds, and the share
-        of boundaries within 20 ms. Explained in notebook 02 ("Scored against the truth").
+        of boundaries within 20 ms. Explained in notebook 02, section "Scored against the truth".
     """
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")
@@ -337,7 +340,7 @@ def train(n_utterances: int = 400, seed: int = 0, n_iterations: int = 8, *,
           out: str | Path, progress: bool = True) -> PhoneAligner:
     """Train on the training split of ``build_corpus(n_utterances, seed=seed)``, save to
     ``out`` (required: the shipped model is overwritten only if you name it) and return the
-    aligner as saved. Explained in notebook 02 ("A real forced aligner")."""
+    aligner as saved. Explained in notebook 02, section "A real forced aligner"."""
     corpus = build_corpus(n_utterances, seed=seed)
     path = train_phone_aligner(corpus.train, n_iterations, progress).save(out)
     return load_phone_aligner(path)
@@ -345,7 +348,10 @@ def train(n_utterances: int = 400, seed: int = 0, n_iterations: int = 8, *,
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: train on the default corpus's training split, score on its test split,
-    save (``--out``, by default the shipped ``data/phone_aligner.npz``). Notebook 02."""
+    save (``--out``, by default the shipped ``data/phone_aligner.npz``).
+
+    Explained in notebook 02, section "A real forced aligner".
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-utterances", type=int, default=400, help="corpus size")
     parser.add_argument("--seed", type=int, default=0, help="corpus seed")

@@ -21,7 +21,7 @@ leading levels and returns the waveform. ``python -m course_lib.codec`` retrains
 weights; ``--distill phones`` trains the variant whose first level is also taught to predict
 the phone (SpeechTokenizer's idea, with true phones in place of HuBERT targets).
 
-Explained in notebook 06.
+Explained in notebook 06, section "A tiny neural codec".
 """
 
 from __future__ import annotations
@@ -62,7 +62,8 @@ _FLOOR = 1e-2  # magnitudes are compared as log(|STFT| + _FLOOR)
 def log_stft_magnitude(waveforms: torch.Tensor) -> torch.Tensor:
     """The decoder's target: log(|STFT| + 0.01), 320-sample Hann window, 80-sample hop,
     centred (``features.log_stft_magnitude``). ``(batch, n_samples)`` ->
-    ``(batch, 161, 1 + n_samples // 80)``. Explained in notebook 06 ("A tiny neural codec")."""
+    ``(batch, 161, 1 + n_samples // 80)``.
+    Explained in notebook 06, section "A tiny neural codec"."""
     return features.log_stft_magnitude(waveforms, _N_FFT, _HOP, floor=_FLOOR)
 
 
@@ -80,7 +81,8 @@ class TinyCodec(nn.Module):
     """Encoder, residual vector quantizer and spectral decoder (about 0.5 M parameters).
 
     Torch methods work on batches ``(batch, n_samples)``; :meth:`encode` and :meth:`decode`
-    are the NumPy interface for one utterance. Explained in notebook 06 ("A tiny neural codec").
+    are the NumPy interface for one utterance.
+    Explained in notebook 06, section "A tiny neural codec".
     """
 
     def __init__(self, n_phones: int = 0):
@@ -105,7 +107,7 @@ class TinyCodec(nn.Module):
         """``(batch, n_samples)`` -> latents ``(batch, n_frames, LATENT_DIM)``, padding the end.
 
         Takes float32 or float64 tensors (computed in float32) or NumPy arrays. Explained in
-        notebook 06 ("A tiny neural codec").
+        notebook 06, section "A tiny neural codec".
         """
         waveforms = _float32(waveforms, "waveforms", "(batch, n_samples)")
         n_frames = math.ceil(waveforms.shape[-1] / SAMPLES_PER_FRAME)
@@ -168,7 +170,7 @@ class TinyCodec(nn.Module):
               ...
             level 8 [ 5  ][ 77 ][ 19 ]
 
-        Explained in notebook 06 ("A tiny neural codec").
+        Explained in notebook 06, section "A tiny neural codec".
         """
         samples = features.prepare_waveform(waveform, sample_rate, min_samples=1)
         latents = self.latents(torch.from_numpy(samples)[None])
@@ -197,15 +199,15 @@ class TinyCodec(nn.Module):
 
 def frame_centres(n_frames: int) -> np.ndarray:
     """Centre in seconds of each codec frame: frame i covers [i, i + 1) / 50 s, uncentred
-    framing (``features.frame_times`` with 320-sample frames and hop). Explained in
-    notebook 06."""
+    framing (``features.frame_times`` with 320-sample frames and hop).
+    Explained in notebook 06, section "Is codebook 1 content, 2 prosody, 3 timbre?"."""
     return features.frame_times(n_frames, hop_length=SAMPLES_PER_FRAME,
                                 frame_length=SAMPLES_PER_FRAME)
 
 
 def weights_path(distill: str | None = None) -> Path:
     """Where the shipped weights live: ``data/codec.pt`` or ``data/codec_distill_phones.pt``.
-    Explained in notebook 06."""
+    Explained in notebook 06, section "A tiny neural codec"."""
     return WEIGHTS_DIR / ("codec.pt" if distill is None else f"codec_distill_{distill}.pt")
 
 
@@ -214,7 +216,7 @@ def load_codec(path: str | Path | None = None, *, distill: str | None = None) ->
     for the distilled variant) or the file that :func:`train` wrote to ``path``.
 
     The file also stores the phone inventory (``codec.phone_inventory``) and the training
-    record (``codec.training_record``). Explained in notebook 06 ("A tiny neural codec").
+    record (``codec.training_record``). Explained in notebook 06, section "A tiny neural codec".
     """
     if distill is not None:
         validate.choice(distill, "distill", ("phones",))
@@ -259,7 +261,8 @@ def _init_codebooks(codec: TinyCodec, waveforms: torch.Tensor, seed: int) -> Non
 
 def evaluate(codec: TinyCodec, utterances, n_levels: int) -> tuple[float, float]:
     """Mean SNR (dB) and log-mel distance (``course_lib.metrics``) of ``codec`` using its first
-    ``n_levels`` levels on ``utterances``. Explained in notebook 06 ("Measure, level by level")."""
+    ``n_levels`` levels on ``utterances``.
+    Explained in notebook 06, section "Measure, level by level"."""
     n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=N_CODEBOOKS)
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")
@@ -286,7 +289,7 @@ def train(steps: int = 3000, *, out: str | Path, distill: str | None = None, see
     training record (steps, minutes, final loss, per-level SNR and log-mel distance on
     ``n_eval`` test utterances) in ``codec.training_record``. Runs on one thread (two thrash
     when another process shares the 2 cores). 3,000 steps take 5-10 minutes on 2 CPU cores.
-    Explained in notebook 06.
+    Explained in notebook 06, section "A tiny neural codec".
     """
     if distill is not None:
         validate.choice(distill, "distill", ("phones",))
@@ -351,7 +354,7 @@ def _train(steps, out, distill, seed, batch_size, crop_frames, n_eval) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: train (``--out``, by default the shipped file in ``data/``) and print the
-    quality per number of levels. Explained in notebook 06."""
+    quality per number of levels. Explained in notebook 06, section "A tiny neural codec"."""
     parser = argparse.ArgumentParser(description="Train the course's tiny codec (notebook 06).")
     parser.add_argument("--steps", type=int, default=3000, help="training steps")
     parser.add_argument("--distill", choices=["phones"], default=None,

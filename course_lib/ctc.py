@@ -15,7 +15,8 @@ segments of a CTC model's best path; used again by the adapters of notebook 08).
 Shapes are time-major: ``log_probs`` is (n_frames, n_labels) of per-frame log-probabilities
 (each row a log-softmax), ``target`` is (L,) of label indices that never contain the blank.
 
-Explained in notebook 03.
+Explained in notebook 03, sections "The blank and the collapse function" to
+"CTC-guided compression".
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def runs(sequence) -> tuple[np.ndarray, np.ndarray]:
         ends       2       4     5  6
 
     ``collapse``, ``ctc_segments``, ``quantize.deduplicate`` and ``rates.merged_segments``
-    are all built on it. Explained in notebook 03 ("The blank and the collapse function").
+    are all built on it. Explained in notebook 03, section "The blank and the collapse function".
     """
     values = np.asarray(sequence)
     if values.ndim != 1:
@@ -61,7 +62,7 @@ def collapse(path, blank: int = BLANK) -> list[int]:
     ``collapse([0, 3, 3, 0, 5, 5, 5, 0, 5]) == [3, 5, 5]``: the blank between the two runs
     of 5 keeps them apart. Collapsing twice changes nothing.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "The blank and the collapse function".
     """
     path = validate.label_indices(path, "path").tolist()
     blank = validate.integer(blank, "blank", minimum=0)
@@ -73,9 +74,9 @@ def extend_with_blanks(target, blank: int = BLANK) -> np.ndarray:
     """The 2L+1 states of the CTC lattice: a blank before, between and after the labels.
 
     ``extend_with_blanks([3, 5, 5]) == [0, 3, 0, 5, 0, 5, 0]``. Even states are blanks, state
-    2i+1 is label i.
+    2i+1 is label i; :func:`ctc_forward` draws a path through them.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "The 2L+1 lattice".
     """
     target = validate.label_indices(target, "target")
     blank = validate.integer(blank, "blank", minimum=0)
@@ -88,7 +89,7 @@ def min_frames(target) -> int:
     """The fewest frames a path for ``target`` needs: one per label, plus one blank between
     each pair of equal neighbours (``k æ t`` needs 3 frames, ``l l`` needs 3).
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "The blank and the collapse function".
     """
     target = validate.label_indices(target, "target")
     return int(len(target) + np.sum(target[1:] == target[:-1]))
@@ -100,7 +101,20 @@ def ctc_forward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray
     ``log_alpha[t, s]`` is the log of the total probability of all path prefixes of frames
     0..t that end in state s of :func:`extend_with_blanks` and collapse to the labels so far.
     A state is reached from itself, from the state before, or -- when s is a label that
-    differs from the label two states back -- by skipping the blank in between.
+    differs from the label two states back -- by skipping the blank in between. One path
+    of 7 frames for the target ``k æ t`` (``*`` marks its state at each frame)::
+
+             s:  0   1   2   3   4   5   6
+                 -   k   -   æ   -   t   -
+        t = 0    *                            start in state 0 or 1
+            1        *                        s-1 -> s: move on
+            2        *                        s -> s: stay (k k collapses to k)
+            3                *                s-2 -> s: skip the blank (k differs from æ)
+            4                    *
+            5                        *
+            6                            *    end in state 2L-1 or 2L
+
+    It collapses to ``k æ t``; ``log_alpha[t, s]`` sums over every such path prefix.
 
     Args:
         log_probs: (n_frames, n_labels) per-frame log-probabilities.
@@ -109,7 +123,7 @@ def ctc_forward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarray
     Returns:
         log_alpha, shape (n_frames, 2L+1); entries of unreachable states are -inf (never NaN).
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "Counting paths, and the forward sum".
     """
     log_probs, target = _check(log_probs, target, blank)
     emissions = log_probs[:, extend_with_blanks(target, blank)]  # (T, S)
@@ -136,7 +150,7 @@ def ctc_backward(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarra
     Returns:
         log_beta, shape (n_frames, 2L+1).
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "Backward, posteriors and the gradient".
     """
     log_probs, target = _check(log_probs, target, blank)
     emissions = log_probs[:, extend_with_blanks(target, blank)]
@@ -162,7 +176,7 @@ def ctc_log_likelihood(log_probs: np.ndarray, target, blank: int = BLANK) -> flo
     A target that cannot fit in the frames (see :func:`min_frames`) has no path: the result
     is -inf and a ``RuntimeWarning`` says why.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "The loss, its gradient, and PyTorch".
     """
     log_probs, target = _check(log_probs, target, blank)
     if min_frames(target) > len(log_probs):  # decided before the (T, 2L+1) lattice is built
@@ -175,7 +189,7 @@ def ctc_loss(log_probs: np.ndarray, target, blank: int = BLANK) -> float:
     """The CTC loss of one utterance: -log P(target | input). Equals
     ``torch.nn.functional.ctc_loss(..., reduction="sum")`` for a batch of one.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "The loss, its gradient, and PyTorch".
     """
     return -ctc_log_likelihood(log_probs, target, blank)
 
@@ -186,7 +200,7 @@ def ctc_state_posteriors(log_probs: np.ndarray, target, blank: int = BLANK) -> n
     Each row sums to 1: at every frame the paths that collapse to ``target`` are somewhere in
     the lattice. Raises ``ValueError`` if the target cannot fit in the frames.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "Backward, posteriors and the gradient".
     """
     log_probs, target = _check(log_probs, target, blank)
     if min_frames(target) > len(log_probs):
@@ -206,7 +220,7 @@ def ctc_gradient(log_probs: np.ndarray, target, blank: int = BLANK) -> np.ndarra
     gradient with respect to the logits of a log-softmax; both give the same gradient once
     propagated through the log-softmax.)
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "Backward, posteriors and the gradient".
     """
     log_probs, target = _check(log_probs, target, blank)
     posteriors = ctc_state_posteriors(log_probs, target, blank)
@@ -228,6 +242,8 @@ def best_path(log_probs: np.ndarray, target, blank: int = BLANK) -> tuple[np.nda
 
     Raises:
         ValueError: if the target cannot fit in the frames.
+
+    Explained in notebook 03, section "The best path: forced alignment".
     """
     log_probs, target = _check(log_probs, target, blank)
     if min_frames(target) > len(log_probs):
@@ -255,7 +271,7 @@ def best_path(log_probs: np.ndarray, target, blank: int = BLANK) -> tuple[np.nda
 def greedy_decode(log_probs: np.ndarray, blank: int = BLANK) -> list[int]:
     """Best-path decoding: the most probable symbol at every frame, collapsed.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "Phone error rate on the test split".
     """
     log_probs = _check_log_probs(log_probs)
     blank = _check_blank(blank, log_probs)
@@ -277,7 +293,7 @@ def prefix_beam_search(
     Returns:
         The final beam, best first: a list of (labels, log_probability) pairs.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "Greedy vs prefix beam search".
     """
     log_probs = _check_log_probs(log_probs)
     blank = _check_blank(blank, log_probs)
@@ -315,7 +331,7 @@ def ctc_segments(log_probs: np.ndarray, blank: int = BLANK) -> list[tuple[int, i
     """Runs of the same symbol along the best (greedy) path: (symbol, start, end) with
     ``end`` exclusive, blank runs included, covering every frame once.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "CTC-guided compression".
     """
     log_probs = _check_log_probs(log_probs)
     _check_blank(blank, log_probs)
@@ -349,7 +365,7 @@ def merge_by_ctc_segments(
         (merged, symbols): merged is (n_segments, hidden_dim), symbols (n_segments,) the
         symbol of each run.
 
-    Explained in notebook 03.
+    Explained in notebook 03, section "CTC-guided compression".
     """
     # means are taken in float64 (integer states are not truncated); float32 states stay float32
     keeps_float32 = str(getattr(hidden, "dtype", "")).endswith("float32")
@@ -392,7 +408,7 @@ def lattice_skips(target, blank: int = BLANK) -> np.ndarray:
         skip    .  .  .  x  .  .  .      (a after k: yes; a after a: no)
 
     Returns:
-        Boolean array of shape (2L+1,). Explained in notebook 03 ("The lattice").
+        Boolean array of shape (2L+1,). Explained in notebook 03, section "The 2L+1 lattice".
     """
     blank = validate.integer(blank, "blank", minimum=0)
     target = validate.label_indices(target, "target")
@@ -425,7 +441,9 @@ def lattice_nodes_on_paths(n_frames: int, target, blank: int = BLANK) -> np.ndar
 
     Returns:
         Boolean array of shape (n_frames, 2L+1); all False when the target needs more than
-        ``n_frames`` frames (see :func:`min_frames`). Drawn in notebook 03 ("The lattice").
+        ``n_frames`` frames (see :func:`min_frames`).
+
+    Explained in notebook 03, section "The 2L+1 lattice" (the hollow nodes of its figure).
     """
     n_frames = validate.integer(n_frames, "n_frames", minimum=1)
     can_skip = lattice_skips(target, blank)

@@ -5,7 +5,7 @@ and pitches, splits them into fixed train and test sets, and caches the result u
 ``data/cache/`` so that later notebooks load it in a fraction of a second. ``load_audio``
 reads a WAV/FLAC/OGG file of your own as a mono float32 array.
 
-Explained in notebook 00.
+Explained in notebook 00, section "Rates on a corpus".
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ class Corpus:
         utterances: every utterance, in the order the builder made them.
         split: ``"train"`` or ``"test"`` for each utterance.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "Rates on a corpus".
     """
 
     utterances: tuple[Utterance, ...]
@@ -130,7 +130,7 @@ def build_corpus(
         A :class:`Corpus`. 400 utterances take a few seconds to build and well under a second
         to load from the cache.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "Rates on a corpus".
     """
     n_utterances = validate.integer(n_utterances, "n_utterances", minimum=2)
     seed = validate.integer(seed, "seed", minimum=0)
@@ -207,7 +207,7 @@ def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.nd
         ValueError: if the file does not exist, cannot be decoded as audio, holds no samples,
             or is silent (peak amplitude below 1e-4, about -80 dBFS).
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "Your own audio".
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a file path (str or pathlib.Path), got "

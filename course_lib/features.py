@@ -18,7 +18,7 @@ Conventions (notebook 01 shows the settings under which librosa and torchaudio a
 * power in decibels, ``10 log10``, floored ``top_db`` below the loudest value of the utterance;
 * an orthonormal DCT-II.
 
-Explained in notebook 01.
+Explained in notebook 01, sections "Frames: 25 ms every 10 ms" to "Deltas and double deltas".
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ POWER_FLOOR = 1e-10  # smallest power before the log: digital silence becomes -1
 
 
 def ms_to_samples(milliseconds: float, sample_rate: int = SAMPLE_RATE) -> int:
-    """Length in whole samples of ``milliseconds`` at ``sample_rate`` (25 ms at 16 kHz -> 400)."""
+    """Length in whole samples of ``milliseconds`` at ``sample_rate`` (25 ms at 16 kHz -> 400).
+
+    Explained in notebook 01, section "Frames: 25 ms every 10 ms".
+    """
     milliseconds = validate.real(milliseconds, "milliseconds", above=0)
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     n_samples = int(round(milliseconds * sample_rate / 1000))
@@ -51,7 +54,8 @@ def resample(waveform, from_rate: int, to_rate: int = SAMPLE_RATE) -> np.ndarray
 
     The one resampler of the course: ``synth``, ``data.load_audio`` and the models'
     ``sample_rate=`` arguments all use it. Returns shape
-    ``(ceil(n_samples * to_rate / from_rate),)``. Explained in notebook 00 ("Your own audio").
+    ``(ceil(n_samples * to_rate / from_rate),)``.
+    Explained in notebook 00, section "Your own audio".
     """
     from scipy.signal import resample_poly
 
@@ -74,8 +78,9 @@ def prepare_waveform(waveform, sample_rate: int = SAMPLE_RATE, *, min_samples: i
     The waveform must be 1-D, finite and within ``+-MAX_AMPLITUDE`` (audio scaled by 1e30 is
     refused, not turned into NaN); it is resampled with :func:`resample` and must then hold at
     least ``min_samples`` samples. Errors name ``name``. Returns shape (n_samples_16k,).
-    Explained in notebook 03 ("A small CTC phone recognizer") and notebook 06 ("A tiny neural
-    codec").
+
+    Explained in notebook 03, section "A small CTC phone recognizer" and
+    notebook 06, section "A tiny neural codec" (the two models that call it).
     """
     samples = validate.waveform(waveform, name)
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
@@ -112,6 +117,8 @@ def frame_signal(waveform: np.ndarray, frame_length: int, hop_length: int) -> np
 
     Raises:
         ValueError: if the waveform is not 1-D and finite or is shorter than one frame.
+
+    Explained in notebook 01, section "Frames: 25 ms every 10 ms".
     """
     waveform = validate.waveform(waveform, "waveform")
     frame_length = validate.integer(frame_length, "frame_length", minimum=1)
@@ -145,7 +152,9 @@ def frame_times(n_frames: int, *, hop_length: int = 160, frame_length: int = 400
         frame 2          [-----]   centre 6             frame 2          ^        centre 4
 
     Returns:
-        Shape (n_frames,), seconds. Explained in notebook 01 ("Framing").
+        Shape (n_frames,), seconds.
+        Explained in notebook 01, section "Frames: 25 ms every 10 ms" (the framing; first used in
+        section "A fixed transform").
     """
     n_frames = validate.integer(n_frames, "n_frames", minimum=0)
     hop_length = validate.integer(hop_length, "hop_length", minimum=1)
@@ -159,6 +168,8 @@ def hann_window(frame_length: int) -> np.ndarray:
     """Periodic Hann window ``0.5 - 0.5 cos(2 pi n / N)``, shape (frame_length,).
 
     Periodic (the DFT-even form) rather than symmetric: the convention of librosa and torch.
+
+    Explained in notebook 01, section "Window, then FFT".
     """
     frame_length = validate.integer(frame_length, "frame_length", minimum=1)
     return 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(frame_length) / frame_length)
@@ -173,6 +184,8 @@ def power_spectrum(frames: np.ndarray, n_fft: int | None = None) -> np.ndarray:
 
     Returns:
         Shape (n_frames, n_fft // 2 + 1): power at frequencies ``k * sample_rate / n_fft``.
+
+    Explained in notebook 01, section "Window, then FFT".
     """
     frames = validate.array(frames, "frames", ndim=2)
     frame_length = frames.shape[1]
@@ -184,13 +197,19 @@ def power_spectrum(frames: np.ndarray, n_fft: int | None = None) -> np.ndarray:
 
 
 def hz_to_mel(hertz):
-    """HTK mel scale: ``2595 log10(1 + f / 700)``. Roughly linear below 1 kHz, log above."""
+    """HTK mel scale: ``2595 log10(1 + f / 700)``. Roughly linear below 1 kHz, log above.
+
+    Explained in notebook 01, section "Mel filterbank".
+    """
     hertz = validate.array(hertz, "hertz", min_length=0)
     return 2595.0 * np.log10(1.0 + hertz / 700.0)
 
 
 def mel_to_hz(mels):
-    """Inverse of :func:`hz_to_mel`."""
+    """Inverse of :func:`hz_to_mel`.
+
+    Explained in notebook 01, section "Mel filterbank".
+    """
     mels = validate.array(mels, "mels", min_length=0)
     return 700.0 * (10.0 ** (mels / 2595.0) - 1.0)
 
@@ -206,6 +225,8 @@ def mel_filterbank(sample_rate: int = SAMPLE_RATE, n_fft: int = 400, n_mels: int
     Returns:
         Weights of shape (n_mels, n_fft // 2 + 1); ``power_spectrum @ weights.T`` gives the mel
         band energies, shape (n_frames, n_mels).
+
+    Explained in notebook 01, section "Mel filterbank".
     """
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     n_fft = validate.integer(n_fft, "n_fft", minimum=1)
@@ -228,6 +249,8 @@ def power_to_db(power: np.ndarray, top_db: float | None = 80.0) -> np.ndarray:
 
     The floor relative to the loudest value keeps digital silence from dominating the
     features; ``top_db=None`` keeps only the absolute floor (-100 dB).
+
+    Explained in notebook 01, section "Log".
     """
     power = validate.array(power, "power", min_length=0)
     decibels = 10.0 * np.log10(np.maximum(power, POWER_FLOOR))
@@ -258,6 +281,8 @@ def log_mel_spectrogram(
 
     Returns:
         Shape (n_frames, n_mels), decibels.
+
+    Explained in notebook 01, section "Log".
     """
     if top_db is not None:  # checked before the work, not after it
         validate.real(top_db, "top_db", above=0)
@@ -277,6 +302,8 @@ def dct_matrix(n_coefficients: int, n_inputs: int) -> np.ndarray:
     Row ``k`` is ``cos(pi k (2n + 1) / (2 N))``, scaled by ``sqrt(1/N)`` for ``k = 0`` and
     ``sqrt(2/N)`` otherwise: ``x @ dct_matrix(K, N).T`` keeps the first K coefficients of
     ``scipy.fft.dct(x, norm="ortho")``.
+
+    Explained in notebook 01, section "DCT: from 40 correlated bands to 13 cepstral coefficients".
     """
     n_coefficients = validate.integer(n_coefficients, "n_coefficients", minimum=1)
     n_inputs = validate.integer(n_inputs, "n_inputs", minimum=1)
@@ -306,6 +333,8 @@ def mfcc(
     Returns:
         Shape (n_frames, n_mfcc). Coefficient 0 is the (scaled) mean log energy of the frame,
         the next few describe the broad shape of the spectral envelope.
+
+    Explained in notebook 01, section "DCT: from 40 correlated bands to 13 cepstral coefficients".
     """
     n_mfcc = validate.integer(n_mfcc, "n_mfcc", minimum=1)
     n_mels = validate.integer(n_mels, "n_mels", minimum=1)
@@ -323,6 +352,8 @@ def deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
 
     Returns:
         Shape (n_frames, n_dims), like ``features``.
+
+    Explained in notebook 01, section "Deltas and double deltas: 39 dimensions".
     """
     features = validate.array(features, "features", ndim=2)
     n_context = validate.integer(n_context, "n_context", minimum=1)
@@ -341,6 +372,8 @@ def add_deltas(features: np.ndarray, n_context: int = 2) -> np.ndarray:
 
     Returns:
         Shape (n_frames, 3 * n_dims): ``[features, deltas, double deltas]`` side by side.
+
+    Explained in notebook 01, section "Deltas and double deltas: 39 dimensions".
     """
     features = validate.array(features, "features", ndim=2)
     velocity = deltas(features, n_context)
@@ -375,7 +408,11 @@ def stft_magnitude(waveforms, n_fft: int, hop_length: int, *, power: float = 1.0
 
     Returns:
         Tensor of shape (..., n_fft // 2 + 1, 1 + n_samples // hop_length), in the input's
-        float dtype. Explained in notebook 01 (the same spectrum, centred) and notebook 06.
+        float dtype.
+
+    Explained in notebook 06, section "A tiny neural codec" (the codec's input) and
+    notebook 03, section "A small CTC phone recognizer" (under its log-mel front end);
+    notebook 01, section "Window, then FFT" computes the same spectrum from uncentred frames.
     """
     import torch
 
@@ -400,8 +437,10 @@ def log_mel_spectrogram_torch(waveforms, *, sample_rate: int = SAMPLE_RATE, n_ff
     bands) both come from here.
 
     Returns:
-        Tensor (..., n_mels, 1 + n_samples // hop_length). Explained in notebook 01
-        ("Mel filterbank") and notebook 03 ("A small CTC phone recognizer").
+        Tensor (..., n_mels, 1 + n_samples // hop_length).
+
+    Explained in notebook 01, section "Mel filterbank" (the filters) and
+    notebook 03, section "A small CTC phone recognizer" (the recognizer's front end).
     """
     import torch
 
@@ -416,7 +455,8 @@ def log_stft_magnitude(waveforms, n_fft: int, hop_length: int, *, floor: float =
     """``log(|STFT| + floor)``: the codec's spectrum (320-sample window, 80-sample hop).
 
     Returns:
-        Tensor (..., n_fft // 2 + 1, 1 + n_samples // hop_length). Explained in notebook 06.
+        Tensor (..., n_fft // 2 + 1, 1 + n_samples // hop_length).
+        Explained in notebook 06, section "A tiny neural codec".
     """
     import torch
 
@@ -434,7 +474,8 @@ def griffin_lim(magnitude, n_fft: int, hop_length: int, *, n_iter: int = 32):
         magnitude: tensor (..., n_fft // 2 + 1, n_frames), non-negative.
 
     Returns:
-        Tensor (..., (n_frames - 1) * hop_length). Explained in notebook 06 ("A tiny neural codec").
+        Tensor (..., (n_frames - 1) * hop_length).
+        Explained in notebook 06, section "A tiny neural codec".
     """
     import torch
     import torchaudio

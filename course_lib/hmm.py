@@ -14,7 +14,8 @@ Every function takes the model as three log-probability arrays and never leaves 
 An optional ``log_end`` (n_states,) adds a score for the state the sequence ends in; forced
 alignment uses it to insist that the path ends in the last state. Without it any state may end.
 
-Explained in notebook 02; the phone aligner built on top lives in ``course_lib.aligner``.
+Explained in notebook 02, sections "A phone as three states with self-loops" to "What it costs";
+the phone aligner built on top lives in ``course_lib.aligner``.
 """
 
 from __future__ import annotations
@@ -33,12 +34,24 @@ class Banded:
     """Left-to-right transitions stored by band: ``log_probs[s, k] = log P(s -> s + k)``.
 
     Band 0 is the self-loop, band 1 the step to the next state, band 2 a skip over one state.
-    Entries that would leave the chain (``s + k >= n_states``) must be ``-inf``.
+    Entries that would leave the chain (``s + k >= n_states``) must be ``-inf``. For five
+    states and three bands (``.`` is ``-inf``, never stored)::
+
+        dense log A (from s, to s')          log_probs (n_states, n_bands)
+              s'= 0   1   2   3   4                k = 0     1     2
+        s = 0   [ a0  b0  c0  .   .  ]       s = 0   [ a0    b0    c0   ]
+            1   [ .   a1  b1  c1  .  ]           1   [ a1    b1    c1   ]
+            2   [ .   .   a2  b2  c2 ]   ->      2   [ a2    b2    c2   ]
+            3   [ .   .   .   a3  b3 ]           3   [ a3    b3    -inf ]
+            4   [ .   .   .   .   a4 ]           4   [ a4    -inf  -inf ]
+
+    Row s of ``log_probs`` holds the diagonal entries ``A[s, s + k]``: O(S * n_bands) numbers
+    instead of S * S.
 
     Attributes:
         log_probs: shape (n_states, n_bands).
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "What it costs".
     """
 
     log_probs: np.ndarray
@@ -67,7 +80,7 @@ def left_to_right(self_loops) -> Banded:
     Returns:
         A :class:`Banded` with two bands, ``log [p, 1 - p]`` per state.
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "The algorithms, in log space, step by step".
     """
     self_loops = validate.array(self_loops, "self_loops", ndim=1)
     if np.any((self_loops < 0) | (self_loops > 1)):
@@ -193,7 +206,7 @@ def forward(log_start, log_transition, log_emission, log_end=None):
         ValueError: on wrong shapes, rows that are not distributions, probabilities passed
             instead of log-probabilities, NaN, or an empty sequence.
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "Forward".
     """
     log_start, log_transition, log_emission, log_end = _check_model(
         log_start, log_transition, log_emission, log_end)
@@ -223,7 +236,7 @@ def backward(log_transition, log_emission, log_end=None) -> np.ndarray:
     Same arguments as :func:`forward` (the start distribution plays no part). Returns
     log_beta, shape (n_frames, n_states); its last row is ``log_end`` (zeros by default).
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "Backward and state posteriors".
     """
     _, log_transition, log_emission, log_end = _check_model(
         None, log_transition, log_emission, log_end, with_start=False)
@@ -255,7 +268,7 @@ def state_posteriors(log_start, log_transition, log_emission, log_end=None):
     Raises:
         ValueError: as :func:`forward`, and if no path fits the sequence (probability 0).
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "Backward and state posteriors".
     """
     log_alpha, log_likelihood = forward(log_start, log_transition, log_emission, log_end)
     if log_likelihood == -np.inf:
@@ -280,7 +293,7 @@ def viterbi(log_start, log_transition, log_emission, log_end=None):
         ``(path, log_score)``: path of shape (n_frames,) with a state index per frame, and the
         joint log probability of the frames and that path (``-inf`` if no path fits).
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "Viterbi".
     """
     log_start, log_transition, log_emission, log_end = _check_model(
         log_start, log_transition, log_emission, log_end)
@@ -326,7 +339,7 @@ def expected_duration(self_loop: float) -> float:
 
     The time in the state is geometric: P(d frames) = p^(d-1) (1 - p) for d = 1, 2, ...
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "A phone as three states with self-loops".
     """
     self_loop = validate.real(self_loop, "self_loop", minimum=0, below=1)
     return 1.0 / (1.0 - self_loop)
@@ -335,7 +348,7 @@ def expected_duration(self_loop: float) -> float:
 def duration_distribution(self_loop: float, max_frames: int) -> np.ndarray:
     """P(d frames in the state) for d = 1..max_frames, shape (max_frames,): p^(d-1) (1 - p).
 
-    Explained in notebook 02.
+    Explained in notebook 02, section "A phone as three states with self-loops".
     """
     self_loop = validate.real(self_loop, "self_loop", minimum=0, below=1)
     max_frames = validate.integer(max_frames, "max_frames", minimum=1)
@@ -364,7 +377,7 @@ def chain_duration_distribution(self_loops, max_frames: int) -> np.ndarray:
     Returns:
         Shape (max_frames,): entry d - 1 is P(d frames). Exact for every d it holds (the
         durations past ``max_frames`` are left out, so the sum may fall short of 1).
-        Explained in notebook 02 ("Geometric durations against real ones").
+        Explained in notebook 02, section "Geometric durations against real ones".
     """
     self_loops = validate.array(self_loops, "self_loops", ndim=1)
     if ((self_loops < 0) | (self_loops >= 1)).any():

@@ -1,10 +1,12 @@
 """Every score the course reports, in one place.
 
-* sequences: :func:`edit_distance` and :func:`phone_error_rate` (notebook 03);
-* alignments: :func:`boundary_errors` (notebook 02);
-* audio: :func:`snr_db`, :func:`log_mel_distance` and :func:`stoi` (notebook 06);
+* sequences: :func:`edit_distance` and :func:`phone_error_rate`
+  (notebook 03, section "Phone error rate on the test split");
+* alignments: :func:`boundary_errors` (notebook 02, section "Scored against the truth");
+* audio: :func:`snr_db`, :func:`log_mel_distance` and :func:`stoi`
+  (notebook 06, section "Measure, level by level", which reports the first two);
 * discrete units against phones: :func:`purity` and
-  :func:`phone_normalized_mutual_information` (notebook 05).
+  :func:`phone_normalized_mutual_information` (notebook 05, section "How pure are the units?").
 
 Notebooks may derive a score by hand to teach it, then check it against the function here;
 modules (``recognizer``, ``aligner``, ``codec``) score only through this module. Each function
@@ -35,7 +37,7 @@ def edit_distance(reference, hypothesis) -> int:
             æ      2  1  0  1     D[i][j] = min(D[i-1][j] + 1, D[i][j-1] + 1,
             d      3  2  1  1                   D[i-1][j-1] + (ref_i != hyp_j))
 
-    Explained in notebook 03 ("Phone error rate on the test split").
+    Explained in notebook 03, section "Phone error rate on the test split".
     """
     reference, hypothesis = _sequence(reference, "reference"), _sequence(hypothesis, "hypothesis")
     previous = list(range(len(hypothesis) + 1))
@@ -57,7 +59,7 @@ def phone_error_rate(references, hypotheses) -> float:
 
     Returns:
         The error rate (0 is perfect; it can exceed 1 when the hypotheses insert a lot).
-        Explained in notebook 03 ("Phone error rate on the test split").
+        Explained in notebook 03, section "Phone error rate on the test split".
     """
     references, hypotheses = list(references), list(hypotheses)
     if len(references) != len(hypotheses):
@@ -92,8 +94,8 @@ def boundary_errors(predicted, reference) -> np.ndarray:
     """Absolute error in seconds of every boundary between two phones, shape (n_phones - 1,).
 
     Both alignments are sequences of :class:`course_lib.synth.Phone` holding the same labels in
-    the same order; the boundary before phone i is its ``start``. Explained in notebook 02
-    ("Scored against the truth").
+    the same order; the boundary before phone i is its ``start``.
+    Explained in notebook 02, section "Scored against the truth".
     """
     if [p.label for p in predicted] != [p.label for p in reference]:
         raise ValueError("predicted and reference must hold the same phones in the same order")
@@ -116,8 +118,8 @@ def _audio_pair(reference, estimate) -> tuple[np.ndarray, np.ndarray]:
 def snr_db(reference, estimate) -> float:
     """Signal-to-noise ratio ``10 log10(|x|^2 / |x - y|^2)`` in dB over the reference's length.
 
-    ``estimate`` may be longer (a decoder's padding); its tail is ignored. Explained in
-    notebook 06 ("Measure, level by level").
+    ``estimate`` may be longer (a decoder's padding); its tail is ignored.
+    Explained in notebook 06, section "Measure, level by level".
     """
     reference, estimate = _audio_pair(reference, estimate)
     if not np.any(reference):
@@ -135,7 +137,7 @@ def log_mel_distance(reference, estimate, sample_rate: int = features.SAMPLE_RAT
 
     0 for identical audio; 1 means the mel energies are off by a factor of ten on average.
     The spectrograms are ``features.log_mel_spectrogram_torch`` (centred, floor 1e-5).
-    Explained in notebook 06 ("Measure, level by level").
+    Explained in notebook 06, section "Measure, level by level".
     """
     import torch
 
@@ -156,7 +158,8 @@ def stoi(reference, estimate, sample_rate: int = features.SAMPLE_RATE) -> float:
     """Short-Time Objective Intelligibility (Taal et al. 2011), via ``pystoi``: roughly 0 to 1,
     higher is more intelligible; it looks at band envelopes, so a wrong phase costs little.
 
-    Explained in notebook 06 ("Measure, level by level").
+    No notebook computes it yet; it belongs beside the SNR and log-mel distance of
+    notebook 06, section "Measure, level by level".
     """
     from pystoi import stoi as pystoi_stoi
 
@@ -170,8 +173,8 @@ def stoi(reference, estimate, sample_rate: int = features.SAMPLE_RATE) -> float:
 def purity(units, phones) -> float:
     """Share of frames whose phone is the most common phone of their unit (1 = pure units).
 
-    ``units`` and ``phones``: one entry per frame, shape (n_frames,). Explained in notebook 05
-    ("How pure are the units?").
+    ``units`` and ``phones``: one entry per frame, shape (n_frames,).
+    Explained in notebook 05, section "How pure are the units?".
     """
     table = _contingency(units, phones)
     return float(table.max(axis=1).sum() / table.sum())
@@ -188,8 +191,8 @@ def phone_normalized_mutual_information(units, phones) -> float:
             unit 1  [   0   5   0 ]      I = sum joint * log(joint / (p_unit p_phone))
             unit 2  [   1   0   9 ]
 
-    0 when every phone is equally likely in every unit (or there is one phone). Explained in
-    notebook 05 ("How pure are the units?").
+    0 when every phone is equally likely in every unit (or there is one phone).
+    Explained in notebook 05, section "How pure are the units?".
     """
     table = _contingency(units, phones)
     joint = table / table.sum()

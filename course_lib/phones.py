@@ -14,7 +14,8 @@ true timings can be scored), and pauses are ``"sil"``. ::
                      ^    ^------ PHONES (51) ------^
                      the CTC blank (BLANK_SYMBOL)
 
-Explained in notebook 00 (phones and silence) and notebook 03 (the recognizer's labels).
+Explained in notebook 00, section "One sentence, with its ground truth" (phones and silence)
+and notebook 03, section "A small CTC phone recognizer" (the recognizer's labels).
 """
 
 from __future__ import annotations
@@ -40,7 +41,8 @@ def phone_class(label: str) -> str:
     """``'vowel'``, ``'consonant'`` or ``'silence'`` for an IPA phone label.
 
     A label is a vowel when its first letter is a vowel letter (``'aɪ'`` and ``'ɜː'`` are
-    vowels). Explained in notebook 00 (the colours of the alignment plots).
+    vowels). Explained in notebook 00, section "One sentence, with its ground truth" (the
+    colours of its phone row).
     """
     label = validate.text(label, "label")
     if label == SILENCE:
@@ -52,7 +54,8 @@ def phones_to_indices(phones) -> list[int]:
     """Phone labels -> indices into :data:`LABELS` (1..51; 0 is the blank).
 
     Raises ``ValueError`` for a phone outside :data:`PHONES` (the blank included) and
-    ``TypeError`` for a single string. Explained in notebook 03 ("A small CTC phone recognizer").
+    ``TypeError`` for a single string.
+    Explained in notebook 03, section "A small CTC phone recognizer".
     """
     phones = validate.labels(phones, "phones")
     unknown = sorted({p for p in phones if p not in _INDEX or p == BLANK_SYMBOL})
@@ -64,7 +67,7 @@ def phones_to_indices(phones) -> list[int]:
 def indices_to_phones(indices) -> list[str]:
     """Indices into :data:`LABELS` -> labels; the blank (index 0) reads as ``"-"``.
 
-    Explained in notebook 03 ("A small CTC phone recognizer").
+    Explained in notebook 03, section "A small CTC phone recognizer".
     """
     indices = validate.label_indices(indices, "indices", n_labels=len(LABELS))
     return [LABELS[i] for i in indices]
@@ -73,7 +76,8 @@ def indices_to_phones(indices) -> list[str]:
 def inventory(utterances) -> tuple[str, ...]:
     """The phones that ``utterances`` contain, sorted: what a model trained on them can know.
 
-    The aligner (notebook 02) and the distilled codec (notebook 06) model exactly these phones;
+    The aligner (notebook 02, section "A real forced aligner") and the distilled codec
+    (notebook 06, section "Is codebook 1 content, 2 prosody, 3 timbre?") model exactly these phones;
     on the course's corpora they are all of :data:`PHONES`, sorted. Raises ``ValueError`` if
     a phone lies outside :data:`PHONES`.
     """
@@ -92,7 +96,10 @@ def phones_at(phones, times) -> list[str]:
     Label frames with ``times`` = their centres (:func:`course_lib.features.frame_times`).
     Times before the first phone get the first phone's label, times past the end the last
     one's (padding frames). ``phones`` is a sequence of :class:`course_lib.synth.Phone`;
-    returns one label per time. Explained in notebooks 05 and 06 (units against phones).
+    returns one label per time.
+
+    Explained in notebook 05, section "Frames with an answer key"; used again in
+    notebook 06, section "Is codebook 1 content, 2 prosody, 3 timbre?".
     """
     if isinstance(phones, (str, bytes)) or not hasattr(phones, "__len__"):
         raise TypeError(f"phones must be a non-empty sequence of Phone, got "

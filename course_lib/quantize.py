@@ -17,7 +17,9 @@ Arrays are time-major: vectors ``(n_vectors, dim)``, codebooks ``(codebook_size,
 codes ``(n_vectors, n_levels)``. NumPy functions hold the from-scratch algorithms; the torch
 modules are the trainable versions that ``course_lib.codec`` uses.
 
-Explained in notebooks 05 (k-means, VQ, product and Gumbel quantizers), 06 (RVQ) and 07.
+Explained in notebook 05, sections "k-means, one step at a time" to "Gumbel-softmax"
+(k-means, VQ, product and Gumbel quantizers), notebook 06, sections "RVQ from scratch" to
+"Quantizer dropout" (RVQ), and notebook 07, section "Snapping versus projecting".
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def nearest_code(vectors: np.ndarray, codebook: np.ndarray) -> np.ndarray:
         codebook: ``(codebook_size, dim)`` floats.
 
     Returns:
-        ``(n_vectors,)`` int64 indices; ties go to the lowest index. Notebook 05.
+        ``(n_vectors,)`` int64 indices; ties go to the lowest index.
+        Explained in notebook 05, section "k-means, one step at a time".
     """
     vectors = _vectors(vectors, dtype=None)
     codebook = _codebook(codebook, vectors.shape[1], dtype=None)
@@ -93,7 +96,8 @@ def nearest_code(vectors: np.ndarray, codebook: np.ndarray) -> np.ndarray:
 def kmeans_plus_plus(vectors: np.ndarray, n_clusters: int, seed: int = 0) -> np.ndarray:
     """k-means++ initial centroids: each next one drawn with probability ∝ squared distance.
 
-    Returns ``(n_clusters, dim)`` rows of ``vectors``. Notebook 05.
+    Returns ``(n_clusters, dim)`` rows of ``vectors``.
+    Explained in notebook 05, section "k-means, one step at a time".
     """
     vectors = _vectors(vectors)
     n_clusters = validate.integer(n_clusters, "n_clusters", minimum=1, maximum=len(vectors))
@@ -122,7 +126,8 @@ def kmeans(vectors: np.ndarray, n_clusters: int, *, n_iter: int = 100, seed: int
 
     Returns:
         ``(centroids, labels)``: ``(n_clusters, dim)`` float64 and ``(n_vectors,)`` int64. An
-        empty cluster keeps its previous centroid. Notebook 05 (HuBERT-style units).
+        empty cluster keeps its previous centroid.
+        Explained in notebook 05, section "k-means, one step at a time".
     """
     vectors = _vectors(vectors)
     n_clusters = validate.integer(n_clusters, "n_clusters", minimum=1, maximum=len(vectors))
@@ -149,7 +154,8 @@ def kmeans(vectors: np.ndarray, n_clusters: int, *, n_iter: int = 100, seed: int
 
 
 def deduplicate(units: np.ndarray) -> np.ndarray:
-    """Run-length de-duplication: ``[5, 5, 5, 2, 2, 5]`` -> ``[5, 2, 5]``. Notebook 05."""
+    """Run-length de-duplication: ``[5, 5, 5, 2, 2, 5]`` -> ``[5, 2, 5]``.
+    Explained in notebook 05, section "Units are opaque indices"."""
     units = validate.array(units, "units", ndim=1, dtype=np.int64, min_length=0)
     starts, _ = runs(units)
     return units[starts]
@@ -161,7 +167,8 @@ def straight_through(vectors: torch.Tensor, quantized: torch.Tensor) -> torch.Te
     """``quantized`` in the forward pass, identity gradient to ``vectors`` in the backward pass.
 
     ``vectors + (quantized - vectors).detach()``: the value is the codeword, the derivative with
-    respect to ``vectors`` is exactly the identity. Notebook 05.
+    respect to ``vectors`` is exactly the identity.
+    Explained in notebook 05, section "Learning a codebook by gradient descent".
     """
     vectors = validate.tensor(vectors, "vectors", min_ndim=0, finite=False)
     quantized = validate.tensor(quantized, "quantized", dtype=vectors.dtype, min_ndim=0,
@@ -179,6 +186,8 @@ class VectorQuantizer(nn.Module):
     quantized ``(..., dim)`` (straight-through), indices ``(...)`` int64, and the scalar
     ``|sg[z] - e|^2 + beta |z - sg[e]|^2`` of VQ-VAE (codebook loss moves codes toward the
     encoder outputs, the commitment loss keeps the encoder near its codes). Notebooks 05, 06.
+
+    Explained in notebook 05, section "Learning a codebook by gradient descent".
     """
 
     def __init__(self, codebook_size: int, dim: int, commitment: float = 0.25, seed: int = 0):
@@ -200,7 +209,7 @@ class VectorQuantizer(nn.Module):
         return vectors
 
     def indices(self, vectors: torch.Tensor) -> torch.Tensor:
-        """Nearest-entry indices ``(...)`` for ``(..., dim)`` vectors. Notebook 05."""
+        """Nearest-entry indices ``(...)`` for ``(..., dim)`` vectors. Explained in notebook 05."""
         return self._indices(self._vectors(vectors))
 
     def _indices(self, vectors: torch.Tensor) -> torch.Tensor:
@@ -211,7 +220,7 @@ class VectorQuantizer(nn.Module):
 
     def lookup(self, vectors: torch.Tensor):
         """``(codes, indices, loss)`` without the straight-through step (RVQ applies it once).
-        Notebook 06."""
+        Explained in notebook 06."""
         return self._lookup(self._vectors(vectors))
 
     def _lookup(self, vectors: torch.Tensor):
@@ -223,14 +232,15 @@ class VectorQuantizer(nn.Module):
 
     def forward(self, vectors: torch.Tensor):
         """``(quantized, indices, loss)`` for ``(..., dim)`` vectors, as the class says.
-        Notebook 05."""
+        Explained in notebook 05."""
         vectors = self._vectors(vectors)
         codes, indices, loss = self._lookup(vectors)
         return straight_through(vectors, codes), indices, loss
 
 
 def codebook_usage(indices, codebook_size: int) -> np.ndarray:
-    """How often each entry was chosen: ``(codebook_size,)`` int64 counts. Notebook 05."""
+    """How often each entry was chosen: ``(codebook_size,)`` int64 counts.
+    Explained in notebook 05, section "Learning a codebook by gradient descent"."""
     indices = validate.array(indices, "indices", dtype=np.int64, min_length=0).ravel()
     codebook_size = validate.integer(codebook_size, "codebook_size", minimum=1)
     if len(indices) == 0:
@@ -244,7 +254,8 @@ def codebook_usage(indices, codebook_size: int) -> np.ndarray:
 def perplexity(indices, codebook_size: int) -> float:
     """exp(entropy of the usage distribution): the number of equally used codes it equals.
 
-    1 when one code takes everything, ``codebook_size`` when all are used equally. Notebook 05.
+    1 when one code takes everything, ``codebook_size`` when all are used equally.
+    Explained in notebook 05, section "Learning a codebook by gradient descent".
     """
     counts = codebook_usage(indices, codebook_size)
     if counts.sum() == 0:
@@ -259,7 +270,8 @@ def replace_dead_codes(quantizer: VectorQuantizer, vectors: torch.Tensor, counts
     """Move every code used zero times onto a randomly drawn input vector; return how many.
 
     The simplest remedy for dead codes (SoundStream and Jukebox do the same): a code that no
-    vector picks receives no gradient and would stay dead forever. Notebook 05.
+    vector picks receives no gradient and would stay dead forever.
+    Explained in notebook 05, section "Learning a codebook by gradient descent".
     """
     if not isinstance(quantizer, VectorQuantizer):
         raise TypeError(f"quantizer must be a VectorQuantizer, got "
@@ -290,7 +302,8 @@ def product_quantize(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.nda
 
     Returns:
         ``(n_vectors, G)`` int64: one index per group. G groups of V entries name V**G distinct
-        vectors while storing only G * V of them. Notebook 05.
+        vectors while storing only G * V of them.
+        Explained in notebook 05, section "Product quantization: many codes from small codebooks".
     """
     vectors = _vectors(vectors, dtype=None)
     if not isinstance(codebooks, (list, tuple)) or len(codebooks) == 0:
@@ -307,7 +320,7 @@ def product_quantize(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.nda
 def n_combinations(n_groups: int, entries_per_group: int) -> int:
     """Distinct codes of a product quantizer: entries_per_group ** n_groups (320**2 = 102,400).
 
-    Explained in notebook 05.
+    Explained in notebook 05, section "Product quantization: many codes from small codebooks".
     """
     n_groups = validate.integer(n_groups, "n_groups", minimum=1)
     entries_per_group = validate.integer(entries_per_group, "entries_per_group", minimum=1)
@@ -321,7 +334,8 @@ class GumbelProductQuantizer(nn.Module):
     adds Gumbel noise, takes the arg max in the forward pass and the softmax(logits / tau)
     gradient in the backward pass; in evaluation it takes the plain arg max. The chosen entries
     (``code_dim / G`` each) are concatenated. ``forward`` returns ``(quantized, indices)`` with
-    shapes ``(..., code_dim)`` and ``(..., G)``. Notebook 05.
+    shapes ``(..., code_dim)`` and ``(..., G)``.
+    Explained in notebook 05, section "Gumbel-softmax: choosing a code by sampling".
     """
 
     def __init__(self, in_dim: int, n_groups: int, entries_per_group: int, code_dim: int,
@@ -343,7 +357,7 @@ class GumbelProductQuantizer(nn.Module):
 
     def forward(self, inputs: torch.Tensor, tau: float = 1.0):
         """``(quantized, indices)`` for ``(..., in_dim)`` inputs; ``tau > 0`` is the softmax
-        temperature of the training-time gradient. Notebook 05."""
+        temperature of the training-time gradient. Explained in notebook 05."""
         inputs = validate.tensor(inputs, "inputs", dtype=self.codebooks.dtype)
         tau = validate.real(tau, "tau", above=0)
         if inputs.shape[-1] != self.to_logits.in_features:
@@ -363,12 +377,25 @@ class GumbelProductQuantizer(nn.Module):
 def rvq_encode(vectors: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
     """Residual VQ: level 1 quantizes the vector, each next level what the levels before missed.
 
+    With codebooks ``C1, C2, C3`` (three levels)::
+
+        x  -- level 1 -->  codes[:, 0] = nearest(x,  C1)   r1 = x  - C1[codes[:, 0]]
+        r1 -- level 2 -->  codes[:, 1] = nearest(r1, C2)   r2 = r1 - C2[codes[:, 1]]
+        r2 -- level 3 -->  codes[:, 2] = nearest(r2, C3)   r3 = r2 - C3[codes[:, 2]]
+
+                     level 1  level 2  level 3
+        codes = [ [    17,     201,      40  ],     vector 0 ~ C1[17] + C2[201] + C3[40]
+                  [    17,      88,       3  ],     vector 1
+                  [   140,       5,      77  ] ]    vector 2: one row per vector (frame)
+
+    :func:`rvq_decode` adds the chosen entries back up; what it misses is the last residual.
+
     Args:
         vectors: ``(n_vectors, dim)``.
         codebooks: one ``(codebook_size, dim)`` array per level.
 
     Returns:
-        ``(n_vectors, n_levels)`` int64 codes. Notebook 06.
+        ``(n_vectors, n_levels)`` int64 codes. Explained in notebook 06, section "RVQ from scratch".
     """
     vectors = _vectors(vectors)
     codebooks = _codebook_list(codebooks, vectors.shape[1])
@@ -384,7 +411,8 @@ def rvq_decode(codes: np.ndarray, codebooks: list[np.ndarray]) -> np.ndarray:
     """Sum of the chosen codewords of the levels present: ``(n_vectors, n_levels')`` -> vectors.
 
     ``codes`` may hold fewer levels than ``codebooks`` (the leading ones): decoding fewer levels
-    is how one RVQ model serves several bitrates. Notebook 06.
+    is how one RVQ model serves several bitrates.
+    Explained in notebook 06, section "RVQ from scratch".
     """
     codebooks = _codebook_list(codebooks, None)
     codes = validate.array(codes, "codes", ndim=2, dtype=np.int64, min_length=0)
@@ -410,7 +438,8 @@ def train_rvq(vectors: np.ndarray, n_levels: int, codebook_size: int, *, seed: i
               n_iter: int = 50) -> list[np.ndarray]:
     """Fit RVQ greedily: k-means on the vectors, then k-means on each level's residuals.
 
-    Returns ``n_levels`` codebooks ``(codebook_size, dim)``. Notebook 06.
+    Returns ``n_levels`` codebooks ``(codebook_size, dim)``.
+    Explained in notebook 06, section "RVQ from scratch".
     """
     vectors = _vectors(vectors)
     n_levels = validate.integer(n_levels, "n_levels", minimum=1)
@@ -426,7 +455,8 @@ def train_rvq(vectors: np.ndarray, n_levels: int, codebook_size: int, *, seed: i
 def bitrate(frames_per_second: float, n_levels: int, codebook_size: int) -> float:
     """Bits per second of RVQ codes: frames_per_second x n_levels x log2(codebook_size).
 
-    EnCodec at 75 fps with 8 levels of 1024 entries: 75 x 8 x 10 = 6,000 bit/s. Notebook 06.
+    EnCodec at 75 fps with 8 levels of 1024 entries: 75 x 8 x 10 = 6,000 bit/s.
+    Explained in notebook 06, section "What the codes cost: bitrate".
     """
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
     n_levels = validate.integer(n_levels, "n_levels", minimum=1)
@@ -440,7 +470,8 @@ class ResidualVectorQuantizer(nn.Module):
     ``forward(vectors, n_levels=None)`` on ``(..., dim)`` returns ``(quantized, codes, loss)``
     with codes ``(..., n_used)``. In training with ``dropout=True``, every call uses a random
     number of leading levels (SoundStream's quantizer dropout), so that the decoder learns to
-    work from 1, 2, ... levels and one model serves every bitrate. Notebook 06.
+    work from 1, 2, ... levels and one model serves every bitrate.
+    Explained in notebook 06, section "Quantizer dropout: one model, many bitrates".
     """
 
     def __init__(self, n_levels: int, codebook_size: int, dim: int, commitment: float = 0.25,
@@ -461,7 +492,7 @@ class ResidualVectorQuantizer(nn.Module):
 
     def forward(self, vectors: torch.Tensor, n_levels: int | None = None):
         """``(quantized, codes, loss)`` for ``(..., dim)`` vectors with the leading ``n_levels``
-        levels (all, or a random number in training with dropout). Notebook 06."""
+        levels (all, or a random number in training with dropout). Explained in notebook 06."""
         vectors = self.levels[0]._vectors(vectors)
         if n_levels is not None:
             n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=self.n_levels)
@@ -486,7 +517,7 @@ class ResidualVectorQuantizer(nn.Module):
         """Sum of the codewords of the leading ``codes.shape[-1]`` levels: ``(..., dim)``.
 
         ``codes`` is ``(..., n_used)`` integers (a tensor, array or list), level ``i``'s in
-        ``[0, codebook_size)``. Notebook 06.
+        ``[0, codebook_size)``. Explained in notebook 06.
         """
         codes = validate.tensor(codes, "codes", dtype=torch.int64)
         if not 1 <= codes.shape[-1] <= self.n_levels:

@@ -5,7 +5,7 @@ second, and a multi-codebook codec emits levels x frames. Each function here cou
 one strategy hands to the LLM; :func:`token_rows` lays them out in time for the figure of
 notebook 00 (``course_lib.plots.plot_token_rows``).
 
-Explained in notebook 00.
+Explained in notebook 00, section "The essay's numbers, computed".
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ def text_tokens(text: str) -> list[str]:
     gives one token to each common English word and one to each punctuation mark, so on
     everyday sentences the counts agree; rare words would split into more pieces.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "① Representation: numbers, not symbols".
     """
     return _TOKEN_PATTERN.findall(validate.text(text, "text", non_empty=False))
 
@@ -41,7 +41,7 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
     One frame per started hop of 1/frames_per_second seconds (the encoder pads a last, partial
     hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "② Rate: far more frames than tokens".
     """
     duration_s = validate.real(duration_s, "duration_s", above=0)
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
@@ -54,7 +54,7 @@ def pooled_tokens(n_frames: int, pool_factor: int) -> int:
 
     A last, partial group still makes a token: ceil(n_frames / pool_factor).
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "The essay's numbers, computed".
     """
     n_frames = validate.integer(n_frames, "n_frames", minimum=0)
     pool_factor = validate.integer(pool_factor, "pool_factor", minimum=1)
@@ -65,8 +65,11 @@ def merged_segments(labels: list[str]) -> list[str]:
     """Collapse runs of the same label into one: what CTC-guided merging keeps.
 
     ['sil', 'sil', 'k', 'k', 'æ', 'sil'] -> ['sil', 'k', 'æ', 'sil']. With per-frame labels from
-    a CTC model this is the content-adaptive compression of notebook 03: however long a
-    silence or a vowel lasts, it becomes one token.
+    a CTC model this is the content-adaptive compression of
+    notebook 03, section "CTC-guided compression": however long a silence or a vowel lasts, it
+    becomes one token.
+
+    Explained in notebook 00, section "The essay's numbers, computed".
     """
     labels = validate.labels(labels, "labels")
     starts, _ = runs(np.array(labels, dtype=object))
@@ -76,7 +79,7 @@ def merged_segments(labels: list[str]) -> list[str]:
 def codec_tokens(duration_s: float, n_codebooks: int, frames_per_second: float) -> int:
     """Tokens of a residual-VQ codec: one per codebook level per codec frame.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "④ Output: what would a model have to generate?".
     """
     n_codebooks = validate.integer(n_codebooks, "n_codebooks", minimum=1)
     return n_codebooks * encoder_frames(duration_s, frames_per_second)
@@ -94,7 +97,7 @@ class TokenRow:
         n_lanes: tokens stacked per time cell (codebook levels for a codec, else 1).
         labels: readable token labels where there are any (text tokens, merged phones).
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "The essay's numbers, computed".
     """
 
     name: str
@@ -124,7 +127,7 @@ def token_rows(
     Returns rows in order: text tokens, encoder frames, k-pooled frames, CTC-merged phones,
     Q-Former queries, codec tokens.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "The essay's numbers, computed".
     """
     text = validate.text(text, "text", non_empty=False)
     phones = _check_phones(phones)

@@ -13,6 +13,8 @@ it, frozen, as the encoder in front of the adapters, like Whisper or HuBERT in r
 Train from scratch (a few minutes on 2 CPU cores)::
 
     python -m course_lib.recognizer            # writes data/ctc_recognizer.pt
+
+Explained in notebook 03, section "A small CTC phone recognizer".
 """
 
 from __future__ import annotations
@@ -47,7 +49,8 @@ def log_mel_features(waveform, sample_rate: int = features.SAMPLE_RATE) -> torch
 
     Input: (n_samples,) at ``sample_rate`` (resampled to 16 kHz), at least 25 ms long. Output:
     (n_samples_16k // 160 + 1, 40) float32 tensor; frame i is centred at i / 100 s
-    (``features.frame_times(n, hop_length=160, center=True)``). Explained in notebook 03.
+    (``features.frame_times(n, hop_length=160, center=True)``).
+    Explained in notebook 03, section "A small CTC phone recognizer".
     """
     waveform = features.prepare_waveform(waveform, sample_rate, min_samples=MEL_WINDOW)
     log_mels = features.log_mel_spectrogram_torch(
@@ -60,7 +63,7 @@ class PhoneRecognizer(nn.Module):
 
     ``forward(features (batch, time, 40), lengths)`` returns ``(hidden, log_probs, lengths)``:
     hidden (batch, frames, hidden_dim) at 50 fps, log_probs (batch, frames, n_labels).
-    Explained in notebook 03 ("A small CTC phone recognizer").
+    Explained in notebook 03, section "A small CTC phone recognizer".
     """
 
     def __init__(self, n_labels: int = len(LABELS), conv_channels: int = 128,
@@ -100,7 +103,7 @@ class PhoneRecognizer(nn.Module):
         ``data.load_audio``; NaN, infinite or absurdly loud samples are refused. Outputs are
         float32 arrays at 50 frames per second; frame i is centred at i / 50 s
         (``features.frame_times(n_frames, hop_length=320, center=True)``). Explained in
-        notebook 03 ("A small CTC phone recognizer").
+        notebook 03, section "A small CTC phone recognizer".
         """
         log_mels = log_mel_features(waveform, sample_rate)[None]
         hidden, log_probs, _ = self(log_mels, torch.tensor([log_mels.shape[1]]))
@@ -114,7 +117,7 @@ class PhoneRecognizer(nn.Module):
 def load_recognizer(path: str | Path | None = None) -> PhoneRecognizer:
     """A trained recognizer in eval mode, on the CPU: the one shipped in
     ``data/ctc_recognizer.pt`` (``path=None``) or the file that :func:`train` wrote to ``path``.
-    Explained in notebook 03 ("A small CTC phone recognizer")."""
+    Explained in notebook 03, section "A small CTC phone recognizer"."""
     path = WEIGHTS_PATH if path is None else Path(path)
     if not path.is_file():
         raise ValueError(f"no recognizer weights at {path}: run `python -m course_lib.recognizer`")
@@ -128,7 +131,8 @@ def load_recognizer(path: str | Path | None = None) -> PhoneRecognizer:
 
 def phone_error_rate(model: PhoneRecognizer, utterances: list[Utterance]) -> float:
     """:func:`course_lib.metrics.phone_error_rate` of the model's greedy transcriptions of
-    ``utterances`` against their true phones (pauses included). Explained in notebook 03."""
+    ``utterances`` against their true phones (pauses included).
+    Explained in notebook 03, section "Phone error rate on the test split"."""
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")
     hypotheses = [model.transcribe(u.waveform, u.sample_rate) for u in utterances]
@@ -142,7 +146,8 @@ def train(epochs: int = 12, batch_size: int = 16, learning_rate: float = 3e-3, s
 
     ``out`` is required: retraining never overwrites the shipped weights unless you name them.
     Runs with one thread (the GRU's small matrices gain nothing from more, and several threads
-    on a shared 2-core machine slow it down more than tenfold). Explained in notebook 03.
+    on a shared 2-core machine slow it down more than tenfold).
+    Explained in notebook 03, section "A small CTC phone recognizer".
     """
     with limited_threads(1):
         return _train(epochs, batch_size, learning_rate, seed, Path(out))
@@ -188,7 +193,8 @@ def _train(epochs: int, batch_size: int, learning_rate: float, seed: int,
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: train (``--out``, by default the shipped ``data/ctc_recognizer.pt``) and
-    print the phone error rates. Explained in notebook 03."""
+    print the phone error rates.
+    Explained in notebook 03, section "A small CTC phone recognizer"."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--epochs", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=16)

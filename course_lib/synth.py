@@ -7,7 +7,7 @@ to judge alignments against (HMM Viterbi in 02, CTC in 03, adapters in 08).
 
 The shared library and its voice data come from the ``espeakng-loader`` wheel.
 
-Explained in notebook 00.
+Explained in notebook 00, section "One sentence, with its ground truth".
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class Phone(NamedTuple):
     kept out of ``label`` so that the /æ/ of "cat" and of "mat" share one phone symbol.
     Pauses carry the label ``"sil"``.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "One sentence, with its ground truth".
     """
 
     label: str
@@ -77,7 +77,7 @@ class Utterance:
         phones: contiguous phone segments covering [0, duration], in order.
         voice, variant, words_per_minute, pitch: the synthesizer settings used.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "One sentence, with its ground truth".
     """
 
     text: str
@@ -226,7 +226,7 @@ def synthesize(
             written into the voice, ``"en-us+f3"``), or a rate, pitch or sample rate out of
             range.
 
-    Explained in notebook 00.
+    Explained in notebook 00, section "One sentence, with its ground truth".
     """
     text = validate.text(text, "text")
     words_per_minute = round(validate.real(words_per_minute, "words_per_minute",

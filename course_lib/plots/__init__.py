@@ -22,6 +22,10 @@ pyplot, so a slider that redraws one a hundred times leaks nothing and shows eac
 Every public name is importable from here (``from course_lib.plots import plot_utterance``).
 The modules load on first use, so importing the figures of notebook 00 loads no torch; only
 ``continuous`` needs it (through ``course_lib.quantize``).
+
+The first figure is :func:`plot_utterance`, in
+notebook 00, section "One sentence, with its ground truth"; each module's docstring names the
+sections its figures belong to.
 """
 
 from __future__ import annotations

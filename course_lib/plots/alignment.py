@@ -1,5 +1,8 @@
 """Figures of notebook 04, "Three alignment mechanisms": one utterance aligned by an HMM, by
-CTC spikes and by attention, against its true phones. Imports no torch."""
+CTC spikes and by attention, against its true phones. Imports no torch.
+
+Explained in notebook 04, section "One utterance, three alignments".
+"""
 
 from __future__ import annotations
 
@@ -34,6 +37,8 @@ def plot_three_alignments(
         ctc_spike_frames: (n_phones,) the frame of each phone's CTC spike (best path).
         attention_weights: (n_phones, n_frames) one row of attention weights per phone, at
             ``ctc_frames_per_second``.
+
+    Explained in notebook 04, section "One utterance, three alignments".
     """
     rate = utterance.sample_rate
     figure = Figure(figsize=(11, 8.5), layout="constrained")

@@ -3,6 +3,8 @@
 Each ``draw_*`` function draws on the matplotlib ``Axes`` it is given and returns nothing (or
 the artist a colour bar needs), in the style of Müller's libfmp; the ``plot_*`` functions of
 the other modules build whole figures from them.
+
+First used in notebook 00, section "One sentence, with its ground truth".
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ def draw_waveform(ax, waveform: np.ndarray, sample_rate: int) -> None:
     """The samples ``waveform`` (n_samples,) against time in seconds, on ``ax``.
 
     The top row of :func:`course_lib.plots.plot_utterance`, notebook 00.
+
+    First used in notebook 00, section "One sentence, with its ground truth".
     """
     waveform = np.asarray(waveform)
     ax.plot(np.arange(len(waveform)) / sample_rate, waveform, lw=0.5, color="#333333")
@@ -37,6 +41,8 @@ def draw_spectrogram(ax, waveform: np.ndarray, sample_rate: int = features.SAMPL
     Computed by :mod:`course_lib.features` (25 ms Hann windows every 10 ms by default, the
     framing notebook 01 builds by hand); each column is drawn at its frame's centre,
     :func:`course_lib.features.frame_times`. First drawn in notebook 00; again in 02, 03 and 06.
+
+    First used in notebook 00, section "One sentence, with its ground truth".
     """
     frame_length = features.ms_to_samples(window_ms, sample_rate)
     hop_length = features.ms_to_samples(hop_ms, sample_rate)
@@ -52,7 +58,10 @@ def draw_spectrogram(ax, waveform: np.ndarray, sample_rate: int = features.SAMPL
 
 def draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
     """Phones as spans coloured by class (consonant, vowel, silence) with their labels, on an
-    axis with no y scale. The phone rows of notebooks 00 to 06 (first in notebook 00)."""
+    axis with no y scale. The phone rows of notebooks 00 to 06 (first in notebook 00).
+
+    First used in notebook 00, section "One sentence, with its ground truth".
+    """
     for phone in phones:
         ax.axvspan(phone.start, phone.end, color=CLASS_COLORS[phone_class(phone.label)],
                    alpha=0.85, lw=0)
@@ -65,7 +74,10 @@ def draw_phones(ax, phones: tuple[Phone, ...] | list[Phone]) -> None:
 
 
 def name_row(ax, name: str) -> None:
-    """Write ``name`` horizontally left of a row of a stacked figure (from notebook 00 on)."""
+    """Write ``name`` horizontally left of a row of a stacked figure (from notebook 00 on).
+
+    First used in notebook 00, section "One sentence, with its ground truth".
+    """
     ax.set_ylabel(name, rotation=0, ha="right", va="center")
 
 
@@ -73,7 +85,9 @@ def hop_length_of(frames_per_second: float, sample_rate: int) -> int:
     """Samples between frames at ``frames_per_second``: 160 for 100 frames/s at 16 kHz.
 
     Refuses a rate that does not divide the sample rate into whole samples. The frame rates
-    of the figures from notebook 02 on pass through it on their way to :func:`features.frame_times`.
+    of the figures from notebook 03 on pass through it on their way to :func:`features.frame_times`.
+
+    First used in notebook 03, section "Peaky posteriors".
     """
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
     hop = sample_rate / frames_per_second
@@ -91,6 +105,8 @@ def frame_cells(n_frames: int, frames_per_second: float, *, sample_rate: int,
     ``frame_length`` is the analysis window in samples (default: one hop, blocks side by
     side, like the codec's frames); ``center`` as in ``frame_times`` (True for the
     recognizer's centred STFT). Rows of frames from notebook 03 on.
+
+    First used in notebook 03, section "Peaky posteriors".
     """
     hop_length = hop_length_of(frames_per_second, sample_rate)
     centres = features.frame_times(n_frames, hop_length=hop_length,

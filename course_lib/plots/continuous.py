@@ -1,5 +1,8 @@
 """Figures of notebook 07, "Discrete vs continuous": snapping to a codebook against a linear
-projection. Imports ``course_lib.quantize``, hence torch."""
+projection. Imports ``course_lib.quantize``, hence torch.
+
+Explained in notebook 07, section "Snapping versus projecting".
+"""
 
 from __future__ import annotations
 
@@ -12,7 +15,7 @@ from course_lib.quantize import nearest_code
 def draw_snapping(ax, points: np.ndarray, codebook: np.ndarray) -> None:
     """2-D ``points`` (n_points, 2) snapped to the nearest row of ``codebook`` (n_codes, 2) on
     ``ax``: the Voronoi cells shaded, a line from each point to its codeword.
-    Explained in notebook 07."""
+    Explained in notebook 07, section "Snapping versus projecting"."""
     low, high = points.min(axis=0) - 0.5, points.max(axis=0) + 0.5
     grid_x, grid_y = np.meshgrid(np.linspace(low[0], high[0], 300),
                                  np.linspace(low[1], high[1], 300))
@@ -33,7 +36,7 @@ def plot_snap_vs_project(points: np.ndarray, codebook: np.ndarray,
                          projection: np.ndarray) -> Figure:
     """Left: 2-D points snapped to the nearest of ``codebook`` (:func:`draw_snapping`).
     Right: the same points under the linear map ``projection`` (2 x 2), which moves every point
-    but merges none. Explained in notebook 07."""
+    but merges none. Explained in notebook 07, section "Snapping versus projecting"."""
     figure = Figure(figsize=(11, 4.6), layout="constrained")
     snap_ax, project_ax = figure.subplots(1, 2)
     draw_snapping(snap_ax, points, codebook)

@@ -1,5 +1,9 @@
 """Figures of notebook 03, "CTC": the extended label lattice, and a CTC model's per-frame
-label probabilities over an utterance. Imports no torch."""
+label probabilities over an utterance. Imports no torch.
+
+Explained in notebook 03, sections "The 2L+1 lattice" (the lattice) and "Peaky posteriors"
+(the label probabilities).
+"""
 
 from __future__ import annotations
 
@@ -38,7 +42,7 @@ def draw_ctc_lattice(
 
     Returns:
         The coloured nodes when ``log_alpha`` is given (for a colour bar), else None.
-        Explained in notebook 03 ("The lattice").
+        Explained in notebook 03, section "The 2L+1 lattice".
     """
     label_index = {label: i + 1 for i, label in enumerate(dict.fromkeys(labels))}
     target = [label_index[label] for label in labels]  # the blank is index 0
@@ -82,7 +86,8 @@ def plot_ctc_lattice(
     blank_symbol: str = "-",
 ) -> Figure:
     """:func:`draw_ctc_lattice` for ``labels`` over ``n_frames`` frames, with a colour bar
-    when ``log_alpha`` (n_frames, 2L+1) is given. Explained in notebook 03 ("The lattice")."""
+    when ``log_alpha`` (n_frames, 2L+1) is given.
+    Explained in notebook 03, section "The 2L+1 lattice"."""
     n_states = 2 * len(labels) + 1
     figure = Figure(figsize=(1.0 + 0.75 * n_frames, 0.9 + 0.45 * n_states), layout="constrained")
     ax = figure.subplots()
@@ -98,7 +103,7 @@ def draw_label_probabilities(ax, log_probs: np.ndarray, label_names, times: np.n
     """Per-frame label probabilities on ``ax``: the blank (index 0) filled in grey, and each
     label whose probability passes 0.5 somewhere as a line coloured by its phone class, named
     above its spikes. ``log_probs`` (n_frames, n_labels), ``times`` (n_frames,) in seconds.
-    Explained in notebook 03.
+    Explained in notebook 03, section "Peaky posteriors".
     """
     probs = np.exp(log_probs)
     ax.fill_between(times, probs[:, 0], color="#d9d9d9", step="mid", label="blank")
@@ -122,7 +127,7 @@ def draw_frame_labels(ax, path: np.ndarray, label_names, cells: np.ndarray,
     """The non-blank frames of ``path`` (n_frames,) of label indices as spans on ``ax``,
     coloured by phone class and named at the start of each run. ``cells`` (n_frames, 2) holds
     each frame's start and end in seconds (see ``course_lib.plots.common.frame_cells``).
-    Explained in notebook 03.
+    Explained in notebook 03, section "Peaky posteriors".
     """
     path = np.asarray(path)
     for t in np.flatnonzero(path != blank):
@@ -149,7 +154,8 @@ def plot_ctc_posteriors(
     label for each index. ``aligned_path`` (n_frames,) of label indices, e.g. a forced
     alignment, adds a row of its non-blank frames under the true phones. Frame ``i`` is drawn
     at its time from :func:`course_lib.features.frame_times`, centred framing by default (the
-    recognizer's: frame i at i / frames_per_second). Explained in notebook 03.
+    recognizer's: frame i at i / frames_per_second).
+    Explained in notebook 03, section "Peaky posteriors".
     """
     n_rows = 4 if aligned_path is not None else 3
     ratios = [2.0, 2.0, 0.6] + ([0.6] if aligned_path is not None else [])

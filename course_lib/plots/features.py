@@ -1,4 +1,7 @@
-"""Figures of notebook 01, "Classical features": what the MFCC settings do. Imports no torch."""
+"""Figures of notebook 01, "Classical features": what the MFCC settings do. Imports no torch.
+
+Explained in notebook 01, section "Explore the settings".
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ def draw_frame_matrix(ax, values: np.ndarray, *, hop_length: int, frame_length: 
     centred at its time from :func:`course_lib.features.frame_times` (12.5 ms for the first
     25 ms frame), row 0 at the bottom. ``image`` goes to ``ax.imshow`` (cmap, vmin, ...).
     Used for the log mel spectrogram and the MFCCs of notebook 01.
+
+    Explained in notebook 01, section "Explore the settings".
     """
     centres = features.frame_times(len(values), hop_length=hop_length,
                                    frame_length=frame_length, sample_rate=sample_rate)
@@ -28,6 +33,8 @@ def plot_mfcc_settings(waveform: np.ndarray, sample_rate: int = 16_000, window_m
     """What the MFCC settings do to one utterance: log mel spectrogram, MFCCs, and the log mel
     spectrogram rebuilt from the MFCCs alone (the smooth envelope the kept coefficients
     describe). ``n_mfcc`` is clipped to ``n_mels``. The figure of notebook 01's explorer.
+
+    Explained in notebook 01, section "Explore the settings".
     """
     n_mfcc = min(n_mfcc, n_mels)
     log_mel = features.log_mel_spectrogram(waveform, sample_rate, n_mels, window_ms, hop_ms)

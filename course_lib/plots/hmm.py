@@ -1,5 +1,9 @@
 """Figures of notebook 02, "HMM alignment": the trellis, a forced alignment over its
-spectrogram, and what the self-loop does to durations and decoding. Imports no torch."""
+spectrogram, and what the self-loop does to durations and decoding. Imports no torch.
+
+Explained in notebook 02, sections "The trellis", "Scored against the truth" (the forced
+alignment) and "Explore the self-loop".
+"""
 
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ def draw_trellis(ax, posteriors: np.ndarray, path: np.ndarray, state_names: list
         state_names: a label per state.
 
     Returns:
-        The posterior dots, for a colour bar. Explained in notebook 02.
+        The posterior dots, for a colour bar. Explained in notebook 02, section "The trellis".
     """
     n_frames, n_states = posteriors.shape
     for t in range(n_frames - 1):
@@ -44,7 +48,8 @@ def draw_trellis(ax, posteriors: np.ndarray, path: np.ndarray, state_names: list
 def plot_trellis(posteriors: np.ndarray, path: np.ndarray, state_names: list[str],
                  title: str = "") -> Figure:
     """:func:`draw_trellis` with a colour bar for the posteriors: (n_frames, n_states)
-    posteriors, (n_frames,) path, one name per state. Explained in notebook 02."""
+    posteriors, (n_frames,) path, one name per state.
+    Explained in notebook 02, section "The trellis"."""
     n_frames, n_states = posteriors.shape
     figure = Figure(figsize=(min(14, 2 + 0.35 * n_frames), 1.2 + 0.32 * n_states),
                     layout="constrained")
@@ -60,7 +65,7 @@ def plot_forced_alignment(utterance: Utterance, aligned: list[Phone],
     """Spectrogram of an utterance with the synthesizer's phones and an aligner's below it.
 
     Boundaries the aligner placed more than 20 ms from the truth are marked in red.
-    Explained in notebook 02.
+    Explained in notebook 02, section "Scored against the truth".
     """
     figure = Figure(figsize=(11, 4.6), layout="constrained")
     spec_ax, true_ax, aligned_ax = figure.subplots(
@@ -86,7 +91,8 @@ def draw_duration_fit(ax, self_loop: float, real_phone_frames: np.ndarray,
                       max_frames: int = 40, n_states: int = 3) -> None:
     """On ``ax``: the histogram of ``real_phone_frames`` (measured phone durations in frames)
     against the durations an ``n_states``-state phone with this self-loop in every state
-    implies, :func:`course_lib.hmm.chain_duration_distribution`. Explained in notebook 02.
+    implies, :func:`course_lib.hmm.chain_duration_distribution`.
+    Explained in notebook 02, section "Explore the self-loop".
     """
     implied = hmm.chain_duration_distribution([self_loop] * n_states, max_frames)
     frames = np.arange(1, max_frames + 1)
@@ -109,6 +115,8 @@ def plot_self_loop_effect(self_loop: float, real_phone_frames: np.ndarray, utter
         self_loop: self-loop probability of every state.
         real_phone_frames: measured phone durations in frames (10 ms).
         utterance: the decoded utterance; decoded: the phones the decoder found.
+
+    Explained in notebook 02, section "Explore the self-loop".
     """
     figure = Figure(figsize=(12, 3.6), layout="constrained")
     duration_ax, spans = figure.subplots(1, 2, gridspec_kw=dict(width_ratios=[1, 1.6]))

@@ -1,5 +1,9 @@
 """Figures of notebook 00, "The four mismatches": an utterance, its phones at several rates,
-and the rate mismatch as rows of tokens. Imports no torch."""
+and the rate mismatch as rows of tokens. Imports no torch.
+
+Explained in notebook 00, sections "One sentence, with its ground truth", "The same words at
+three speaking rates" and "The essay's numbers, computed".
+"""
 
 from __future__ import annotations
 
@@ -18,6 +22,8 @@ def plot_utterance(utterance: Utterance, title: str | None = None) -> Figure:
 
     The spectrogram uses 25 ms Hann windows every 10 ms (notebook 01 builds the same framing
     by hand) and shows power in dB up to 8 kHz. Shown in notebook 00.
+
+    Explained in notebook 00, section "One sentence, with its ground truth".
     """
     figure = Figure(figsize=(11, 5.2), layout="constrained")
     wave_ax, spec_ax, phone_ax = figure.subplots(
@@ -39,6 +45,8 @@ def plot_alignments(utterances: list[Utterance], names: list[str]) -> Figure:
 
     Made for the same sentence at different speaking rates: the phones stay, their durations
     change (notebook 00).
+
+    Explained in notebook 00, section "The same words at three speaking rates".
     """
     if len(utterances) != len(names):
         raise ValueError(f"names must name each utterance: got {len(names)} names "
@@ -63,6 +71,8 @@ def plot_token_rows(
 
     Each row is one strategy of :func:`course_lib.rates.token_rows` (``strategy`` takes its
     keyword arguments), drawn by :func:`draw_token_rows`. Shown in notebook 00.
+
+    Explained in notebook 00, section "The essay's numbers, computed".
     """
     rows = token_rows(text, phones, duration_s, **strategy)
     figure = Figure(figsize=(11, 0.55 * sum(row.n_lanes for row in rows) + 1.4),
@@ -80,7 +90,8 @@ def draw_token_rows(ax, rows: list[TokenRow], phones: tuple[Phone, ...] | list[P
     Time-aligned cells are coloured by the phone under their centre (consonant, vowel,
     silence), with ``phones`` stretched to ``duration_s``; text tokens and Q-Former queries are
     not tied to time and are drawn evenly spaced in purple. Each row is named with its token
-    count and its ratio to the first row (the text tokens). Explained in notebook 00.
+    count and its ratio to the first row (the text tokens).
+    Explained in notebook 00, section "The essay's numbers, computed".
     """
     scale = duration_s / phones[-1].end
     phone_ends = np.array([p.end * scale for p in phones])

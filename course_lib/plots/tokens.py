@@ -1,5 +1,9 @@
 """Figures of notebook 05, "Discrete tokens": rows of discrete units under the phones, and
-how pure k-means units are. Imports no torch."""
+how pure k-means units are. Imports no torch.
+
+Explained in notebook 05, sections "How pure are the units?" and
+"Explore: units against phones"; the unit rows return in notebook 06, section "A tiny neural codec".
+"""
 
 from __future__ import annotations
 
@@ -19,7 +23,8 @@ def draw_unit_row(ax, units: np.ndarray, frames_per_second: float, *,
     wide enough. Cell i is one hop wide, centred at frame i's time from
     :func:`course_lib.features.frame_times` (``frame_length`` in samples: the analysis window,
     400 for 25 ms MFCC frames; None for blocks side by side, like the codec's; ``center`` for
-    a centred STFT). Explained in notebook 05, used again in 06.
+    a centred STFT).
+    Explained in notebook 05, section "Explore: units against phones", used again in 06.
     """
     units = np.asarray(units)
     cells = frame_cells(len(units), frames_per_second, sample_rate=sample_rate,
@@ -36,11 +41,14 @@ def draw_unit_row(ax, units: np.ndarray, frames_per_second: float, *,
 
 def plot_unit_rows(phones, unit_rows: dict[str, np.ndarray], frames_per_second: float,
                    title: str | None = None, **framing) -> Figure:
-    """The true phones above rows of discrete units (notebook 05, and 06).
+    """The true phones above rows of discrete units.
 
     ``unit_rows`` maps a row name to ``(n_frames,)`` integer units, each drawn by
     :func:`draw_unit_row`; ``framing`` (``sample_rate``, ``frame_length``, ``center``) says
     where the frames sit in time, as there.
+
+    Explained in notebook 05, section "Explore: units against phones" (the explorer) and
+    notebook 06, section "A tiny neural codec" (rows of codec codes).
     """
     figure = Figure(figsize=(11, 0.75 * (len(unit_rows) + 1) + 0.8), layout="constrained")
     axes = figure.subplots(len(unit_rows) + 1, 1, sharex=True, squeeze=False)[:, 0]
@@ -57,7 +65,10 @@ def plot_unit_rows(phones, unit_rows: dict[str, np.ndarray], frames_per_second: 
 
 
 def plot_unit_purity(n_clusters: list[int], purities: list[float], pnmis: list[float]) -> Figure:
-    """Purity and phone-normalized mutual information of k-means units against k (notebook 05)."""
+    """Purity and phone-normalized mutual information of k-means units against k (notebook 05).
+
+    Explained in notebook 05, section "How pure are the units?".
+    """
     figure = Figure(figsize=(6.5, 3.2), layout="constrained")
     ax = figure.subplots()
     ax.plot(n_clusters, purities, "o-", label="purity")

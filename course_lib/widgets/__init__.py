@@ -18,6 +18,9 @@ Each explorer only maps sliders to the keyword arguments of a function that retu
 the tests call those functions directly, and drive the sliders through ``widget.children``.
 Every explorer is importable from here (``from course_lib.widgets import rate_explorer``); the
 modules load on first use, so notebook 00's explorer loads no torch.
+
+The first explorer is :func:`rate_explorer`, in notebook 00, section "Explore the rate mismatch";
+each module's docstring names the section of its explorer.
 """
 
 from __future__ import annotations

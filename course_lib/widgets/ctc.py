@@ -1,4 +1,7 @@
-"""The explorer of notebook 03, "CTC". Imports no torch."""
+"""The explorer of notebook 03, "CTC". Imports no torch.
+
+Explained in notebook 03, section "Explore the recognizer on the test split".
+"""
 
 from __future__ import annotations
 
@@ -13,7 +16,10 @@ def ctc_explorer(utterances: list[Utterance], log_probs: list, label_names,
                  aligned_paths: list | None = None) -> widgets.interactive:
     """A slider over utterances showing :func:`course_lib.plots.plot_ctc_posteriors` for each
     (notebook 03). ``log_probs`` (and ``aligned_paths`` if given) are precomputed, one per
-    utterance, so the figure redraws at once. Children: utterance index, then the output."""
+    utterance, so the figure redraws at once. Children: utterance index, then the output.
+
+    Explained in notebook 03, section "Explore the recognizer on the test split".
+    """
     if len(log_probs) != len(utterances):
         raise ValueError(f"log_probs must hold one array per utterance: got {len(log_probs)} "
                          f"for {len(utterances)} utterances")

@@ -1,4 +1,7 @@
-"""The explorer of notebook 01, "Classical features". Imports no torch."""
+"""The explorer of notebook 01, "Classical features". Imports no torch.
+
+Explained in notebook 01, section "Explore the settings".
+"""
 
 from __future__ import annotations
 
@@ -13,6 +16,8 @@ def mfcc_explorer(utterance: Utterance) -> widgets.interactive:
     """Sliders over :func:`course_lib.plots.plot_mfcc_settings` for one utterance (notebook 01).
 
     Children, in order: window (ms), hop (ms), mel bands, MFCCs; the last child shows the figure.
+
+    Explained in notebook 01, section "Explore the settings".
     """
 
     def draw(window_ms, hop_ms, n_mels, n_mfcc):

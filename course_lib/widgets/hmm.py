@@ -1,4 +1,7 @@
-"""The explorer of notebook 02, "HMM alignment". Imports no torch."""
+"""The explorer of notebook 02, "HMM alignment". Imports no torch.
+
+Explained in notebook 02, section "Explore the self-loop".
+"""
 
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ def self_loop_explorer(aligner, utterance: Utterance, real_phone_frames) -> widg
     and the phones that ``aligner.decode_phone_loop`` (a
     :class:`course_lib.aligner.PhoneAligner`) finds in ``utterance`` with that self-loop.
     Children: the self-loop slider, then the output.
+
+    Explained in notebook 02, section "Explore the self-loop".
     """
 
     def draw(self_loop):

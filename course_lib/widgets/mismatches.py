@@ -1,4 +1,7 @@
-"""The explorer of notebook 00, "The four mismatches". Imports no torch."""
+"""The explorer of notebook 00, "The four mismatches". Imports no torch.
+
+Explained in notebook 00, section "Explore the rate mismatch".
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ def rate_explorer(utterance: Utterance) -> widgets.interactive:
 
     Children, in order: duration (s), encoder frame rate, pooling factor, Q-Former queries,
     codec levels, codec frame rate; the last child shows the figure.
+
+    Explained in notebook 00, section "Explore the rate mismatch".
     """
     def draw(duration_s, frames_per_second, pool_factor, n_queries, n_codebooks,
              codec_frames_per_second):

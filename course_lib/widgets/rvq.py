@@ -1,4 +1,7 @@
-"""The explorer of notebook 06, "Residual vector quantization". Imports no torch."""
+"""The explorer of notebook 06, "Residual vector quantization". Imports no torch.
+
+Explained in notebook 06, section "Explore: spectrograms per level".
+"""
 
 from __future__ import annotations
 
@@ -14,6 +17,8 @@ def codec_level_explorer(original: np.ndarray, decoded_by_levels: dict[int, np.n
 
     Shows :func:`course_lib.plots.plot_level_spectrograms` of the original and the decoding
     with the chosen number of levels. Children: the levels slider, then the output.
+
+    Explained in notebook 06, section "Explore: spectrograms per level".
     """
 
     def draw(n_levels):

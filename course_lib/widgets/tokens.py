@@ -1,5 +1,8 @@
 """The explorer of notebook 05, "Discrete tokens". Imports ``course_lib.quantize``, hence
-torch."""
+torch.
+
+Explained in notebook 05, section "Explore: units against phones".
+"""
 
 from __future__ import annotations
 
@@ -18,6 +21,8 @@ def unit_explorer(phones, units_by_k: dict[int, np.ndarray], frames_per_second: 
     :func:`course_lib.plots.plot_unit_rows` (``framing`` goes to it: ``frame_length``,
     ``center``, ``sample_rate``) with the units before and after run-length de-duplication
     counted in the title. Children: the k slider, then the output.
+
+    Explained in notebook 05, section "Explore: units against phones".
     """
 
     def draw(k):
