@@ -62,7 +62,7 @@ _GRIFFIN_LIM = torchaudio.transforms.GriffinLim(n_fft=_N_FFT, hop_length=_HOP, p
 
 
 def log_stft_magnitude(waveforms: torch.Tensor) -> torch.Tensor:
-    """The decoder's target: log(|STFT| + 0.01), 320-sample Hann window, 80-sample hop."""
+    """The decoder's target: ``log(|STFT| + 0.01)``, 320-sample Hann window, 80-sample hop."""
     spectrum = torch.stft(waveforms, _N_FFT, _HOP, window=torch.hann_window(_N_FFT),
                           return_complex=True)
     return torch.log(spectrum.abs() + _FLOOR)
@@ -169,7 +169,8 @@ class TinyCodec(nn.Module):
 # --- quality measures ------------------------------------------------------------------------
 
 def snr_db(reference: np.ndarray, estimate: np.ndarray) -> float:
-    """Signal-to-noise ratio 10 log10(|x|^2 / |x - y|^2) in dB over the reference's length."""
+    """Signal-to-noise ratio ``10 log10(|x|^2 / |x - y|^2)`` in dB over the reference's
+    length."""
     reference, estimate = np.asarray(reference, np.float64), np.asarray(estimate, np.float64)
     if estimate.ndim != 1 or len(estimate) < len(reference):
         raise ValueError(f"estimate must be 1-D and at least as long as reference, got "
@@ -269,7 +270,7 @@ def train(steps: int = 3000, *, distill: str | None = None, seed: int = 0,
     Batches of random 0.8 s crops; Adam (lr 1e-3, cosine decay). The first 15% of the steps
     train encoder and decoder without the quantizer (a warm-up); then every level's codebook
     starts at k-means centroids of its residuals, and training continues with the quantizer
-    and quantizer dropout. Loss = L1 between predicted and true log(|STFT| + 0.01) + RVQ
+    and quantizer dropout. Loss = L1 between predicted and true ``log(|STFT| + 0.01)`` + RVQ
     codebook/commitment loss (+ phone cross-entropy on level 1 with ``distill``); dead codes
     are re-seeded every 100 steps. Writes float16 weights and returns the training record
     (steps, minutes, final loss, per-level SNR and log-mel distance on ``n_eval`` test
