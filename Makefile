@@ -71,7 +71,7 @@ site: $(SITE_STAMP) $(EXECUTED) $(JS_STAMP)
 # The slow tests, deselected from `make test`: the website and every notebook in JupyterLab,
 # driven in headless Chromium (screenshots in build/screenshots/).
 e2e: site
-	$(BIN)/python -m pytest tests/e2e --e2e
+	$(BIN)/python -m pytest tests/e2e --e2e --durations=20
 
 clean:
 	rm -rf $(VENV) build data/cache

@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import nbformat
+from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +46,11 @@ def execute_notebook(source: Path, out_dir: Path, verbose: bool = False) -> Path
     if not source.is_file() or source.suffix != ".ipynb":
         raise ValueError(f"source must be an existing .ipynb file, got {str(source)!r}")
     notebook = nbformat.read(source, as_version=4)
-    client = NotebookClient(notebook, timeout=CELL_TIMEOUT_S, kernel_name="python3",
+    sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
+    # Unix sockets in a folder of its own, not TCP ports: on a machine where others start
+    # kernels too, a port picked as free can be taken before the kernel binds it.
+    kernel = KernelManager(kernel_name="python3", transport="ipc", ip=str(sockets / "ipc"))
+    client = NotebookClient(notebook, km=kernel, timeout=CELL_TIMEOUT_S, kernel_name="python3",
                             store_widget_state=True, record_timing=True,
                             resources={"metadata": {"path": str(source.parent)}})
     if verbose:
@@ -51,7 +58,10 @@ def execute_notebook(source: Path, out_dir: Path, verbose: bool = False) -> Path
         client.on_cell_execute = lambda cell, cell_index: print(
             f"  {time.perf_counter() - started:6.1f} s  {source.name} cell {cell_index}",
             file=sys.stderr, flush=True)
-    client.execute()
+    try:
+        client.execute()
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / source.name
     partial = target.with_suffix(".partial")
