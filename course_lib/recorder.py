@@ -316,6 +316,7 @@ function render({model, el}) {
   }
 
   async function stop() {
+    if (!session) return;  // the time limit and a click can both ask to stop
     const {stream, context, capture, blocks, nSamples} = session;
     session = null;
     capture.port.onmessage = null;
