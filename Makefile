@@ -1,5 +1,6 @@
 # The course's two commands:  make lab  (open the notebooks)  and  make test  (run everything).
-# Both create the environment in .venv on first use.
+# Both create the environment in .venv on first use. Slower targets: make site (the course
+# website in build/site/) and make e2e (the website and every notebook in a real browser).
 
 PYTHON ?= python3
 VENV   := .venv
@@ -10,7 +11,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root unless told it may (containers, Binder-like machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test fuzz bench student clean
+.PHONY: lab test fuzz bench student clean executed site e2e
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +40,43 @@ student: $(STAMP)
 	$(BIN)/jupyter nbconvert --to notebook --output-dir=$(STUDENT_DIR) \
 	  --Exporter.preprocessors='["nbgrader.preprocessors.ClearSolutions","nbgrader.preprocessors.ClearHiddenTests","nbgrader.preprocessors.ClearOutput"]' \
 	  notebooks/[0-9][0-9]_*.ipynb
+
+# --- the website and the end-to-end tests ---
+# Each notebook is executed once into build/executed/ (outputs, cell times, widget states);
+# the site and the browser tests reuse these copies. A copy is redone when its notebook, the
+# library or the shipped weights change. `make -j2 ...` executes two notebooks at a time.
+SITE_STAMP := $(VENV)/.installed-site
+NOTEBOOKS  := $(wildcard notebooks/[0-9][0-9]_*.ipynb)
+EXECUTED   := $(NOTEBOOKS:notebooks/%=build/executed/%)
+LIBRARY    := $(wildcard course_lib/*.py data/*.pt data/*.npz)
+JS_STAMP   := build/js/.fetched
+
+$(SITE_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/python -m pip install --quiet --editable ".[dev,site]"
+	touch $(SITE_STAMP)
+
+executed: $(EXECUTED)
+
+# Notebook 00 runs first: it builds the corpus cache that the others load, so that two
+# notebooks executed at once never both write it.
+$(filter-out $(firstword $(EXECUTED)),$(EXECUTED)): | $(firstword $(EXECUTED))
+
+build/executed/%.ipynb: notebooks/%.ipynb $(LIBRARY) tools/execute_notebooks.py | $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py $< build/executed
+
+# MathJax, the widget manager and RequireJS from the npm registry, checked against pinned
+# digests, so that the site's pages load nothing from elsewhere (needs npm; see site/).
+$(JS_STAMP): site/js-assets.json tools/vendor_js.py | $(STAMP)
+	$(BIN)/python tools/vendor_js.py build/js
+	touch $(JS_STAMP)
+
+site: $(SITE_STAMP) $(EXECUTED) $(JS_STAMP)
+	$(BIN)/python tools/build_site.py
+
+# The slow tests, deselected from `make test`: the website and every notebook in JupyterLab,
+# driven in headless Chromium (screenshots in build/screenshots/).
+e2e: site
+	$(BIN)/python -m pytest tests/e2e --e2e --durations=20
 
 clean:
 	rm -rf $(VENV) build data/cache

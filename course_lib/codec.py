@@ -60,7 +60,7 @@ _FLOOR = 1e-2  # magnitudes are compared as log(|STFT| + _FLOOR)
 
 
 def log_stft_magnitude(waveforms: torch.Tensor) -> torch.Tensor:
-    """The decoder's target: log(|STFT| + 0.01), 320-sample Hann window, 80-sample hop,
+    """The decoder's target: ``log(|STFT| + 0.01)``, 320-sample Hann window, 80-sample hop,
     centred (``features.log_stft_magnitude``). ``(batch, n_samples)`` ->
     ``(batch, 161, 1 + n_samples // 80)``.
     Explained in notebook 06, section "A tiny neural codec"."""
@@ -282,7 +282,7 @@ def train(steps: int = 3000, *, out: str | Path, distill: str | None = None, see
     Batches of random 0.8 s crops; Adam (lr 1e-3, cosine decay). The first 15% of the steps
     train encoder and decoder without the quantizer (a warm-up); then every level's codebook
     starts at k-means centroids of its residuals, and training continues with the quantizer
-    and quantizer dropout. Loss = L1 between predicted and true log(|STFT| + 0.01) + RVQ
+    and quantizer dropout. Loss = L1 between predicted and true ``log(|STFT| + 0.01)`` + RVQ
     codebook/commitment loss (+ phone cross-entropy on level 1 with ``distill``); dead codes
     are re-seeded every 100 steps. Writes float16 weights to ``out`` (required: the shipped
     weights are overwritten only if you name them) and returns the codec as saved, with the

@@ -33,3 +33,19 @@ def _loopback_only(self, address):
 def offline(monkeypatch):
     """Fail any test whose code opens a connection beyond this machine."""
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--e2e", action="store_true",
+                     help="run the end-to-end browser tests of tests/e2e (what `make e2e` does)")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the e2e-marked tests unless --e2e is given, and say how to run them."""
+    if config.getoption("--e2e"):
+        return
+    skip = pytest.mark.skip(reason="end-to-end browser test: run `make e2e` (executes the "
+                                   "notebooks, builds the site, drives Chromium)")
+    for item in items:
+        if "e2e" in item.keywords:
+            item.add_marker(skip)

@@ -10,7 +10,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_environment_yml_pins_the_same_packages_as_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    wanted = set(project["dependencies"]) | set(project["optional-dependencies"]["dev"])
+    wanted = set(project["dependencies"]).union(*project["optional-dependencies"].values())
     environment = yaml.safe_load((ROOT / "environment.yml").read_text())
     pip_lists = [d["pip"] for d in environment["dependencies"] if isinstance(d, dict)]
     assert len(pip_lists) == 1
@@ -21,5 +21,6 @@ def test_environment_yml_pins_the_same_packages_as_pyproject():
 
 def test_every_dependency_is_pinned_exactly():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for requirement in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    extras = [r for extra in project["optional-dependencies"].values() for r in extra]
+    for requirement in project["dependencies"] + extras:
         assert "==" in requirement, f"{requirement} is not pinned"
