@@ -17,6 +17,7 @@ notebooks import. One module per concept, in course order:
 * ``codec``      -- a tiny neural codec with residual VQ, and its training script (notebook 06)
 * ``metrics``    -- every score: edit distance and PER, boundary errors, SNR, log-mel distance,
                     STOI, purity and PNMI (notebooks 02-06)
+* ``voice``      -- your own voice: a recording through the recognizer and the aligner (notebook 00)
 * ``threads``    -- ``limited_threads``: thread limits for one block of code (training)
 * ``plots``      -- figures, one module per notebook topic (a package)
 * ``widgets``    -- interactive explorers over those figures, one module per topic

@@ -3,7 +3,8 @@
 ``build_corpus`` speaks a few hundred generated sentences with varied voices, speaking rates
 and pitches, splits them into fixed train and test sets, and caches the result under
 ``data/cache/`` so that later notebooks load it in a fraction of a second. ``load_audio``
-reads a WAV/FLAC/OGG file of your own as a mono float32 array.
+reads a WAV/FLAC/OGG file of your own (a path, an open file or its bytes) as a mono float32
+array.
 
 Explained in notebook 00, section "Rates on a corpus".
 """
@@ -11,6 +12,7 @@ Explained in notebook 00, section "Rates on a corpus".
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import os
 from dataclasses import dataclass
@@ -195,37 +197,68 @@ def _load_corpus(path: Path) -> Corpus:
     return Corpus(tuple(utterances), tuple(split))
 
 
-def load_audio(path: str | os.PathLike, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+SILENCE_PEAK = 1e-4  # a peak amplitude below this (about -80 dBFS) is a silent recording
+
+
+def check_audible(waveform: np.ndarray, name: str = "waveform") -> np.ndarray:
+    """Refuse a silent recording: ``waveform`` (n_samples,) is returned unchanged if its peak
+    amplitude reaches :data:`SILENCE_PEAK` (about -80 dBFS), else ``ValueError`` naming ``name``
+    (a muted microphone gives such a recording).
+
+    Explained in notebook 00, section "Your own audio".
+    """
+    peak = float(np.abs(waveform).max()) if len(waveform) else 0.0
+    if peak < SILENCE_PEAK:
+        raise ValueError(f"{name} must not be silent (a peak amplitude of at least "
+                         f"{SILENCE_PEAK:g}; is the microphone muted?), got a peak of {peak:.1e}")
+    return waveform
+
+
+def load_audio(path, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Read an audio file (WAV, FLAC, OGG, ...) as mono float32 at ``sample_rate``.
 
     Channels are averaged; the signal is resampled with a polyphase filter.
+
+    Args:
+        path: a file path (``str`` or ``pathlib.Path``), an open binary file, or the bytes of a
+            file (an upload, for instance).
+        sample_rate: the rate to return, in Hz (1,000 to 192,000).
 
     Returns:
         The waveform, shape (n_samples,), float32.
 
     Raises:
+        TypeError: if ``path`` is none of the three.
         ValueError: if the file does not exist, cannot be decoded as audio, holds no samples,
-            or is silent (peak amplitude below 1e-4, about -80 dBFS).
+            holds NaN or infinite samples, or is silent (see :func:`check_audible`).
 
     Explained in notebook 00, section "Your own audio".
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path), got "
-                        f"{validate.describe(path)}")
+    source, where = _audio_source(path)
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1_000, maximum=192_000)
+    try:
+        samples, file_rate = soundfile.read(source, dtype="float32", always_2d=True)
+    except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
+        raise ValueError(f"could not read {where} as audio (WAV, FLAC, OGG...): {error}") from None
+    if samples.shape[0] == 0:
+        raise ValueError(f"{where} is empty (0 samples)")
+    mono = samples.mean(axis=1)
+    if not np.all(np.isfinite(mono)):
+        raise ValueError(f"{where} holds NaN or infinite samples")
+    check_audible(mono, where)
+    return resample(mono, file_rate, sample_rate)
+
+
+def _audio_source(path) -> tuple:
+    """What ``soundfile.read`` can open for ``path``, and how error messages call it."""
+    if isinstance(path, (bytes, bytearray, memoryview)):
+        return io.BytesIO(bytes(path)), "the bytes given as path"
+    if hasattr(path, "read"):
+        return path, "the file object given as path"
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path), an open binary file "
+                        f"or bytes, got {validate.describe(path)}")
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"audio file {str(path)!r} does not exist")
-    try:
-        samples, file_rate = soundfile.read(path, dtype="float32", always_2d=True)
-    except (soundfile.LibsndfileError, RuntimeError, TypeError) as error:
-        raise ValueError(f"could not read {str(path)!r} as audio: {error}") from None
-    if samples.shape[0] == 0:
-        raise ValueError(f"audio file {str(path)!r} is empty (0 samples)")
-    mono = samples.mean(axis=1)
-    if not np.all(np.isfinite(mono)):
-        raise ValueError(f"audio file {str(path)!r} holds NaN or infinite samples")
-    peak = float(np.abs(mono).max())
-    if peak < 1e-4:
-        raise ValueError(f"audio file {str(path)!r} is silent (peak amplitude {peak:.1e})")
-    return resample(mono, file_rate, sample_rate)
+    return path, f"audio file {str(path)!r}"

@@ -91,7 +91,7 @@ def test_home_page_and_library_pages_cover_every_notebook_and_module():
     assert build_site.NOTEBOOK_LIST_MARKER not in home
     assert all(f"(notebooks/{name})" in home for name, _, _ in entries)
     modules = build_site.library_modules()
-    assert {"synth", "recorder", "widgets"} <= set(modules)
+    assert {"synth", "voice", "widgets"} <= set(modules)
     assert all(build_site.module_summary(m) for m in modules), "every module has a docstring"
     assert ".. automodule:: course_lib.synth" in build_site.module_page("synth")
 

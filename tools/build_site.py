@@ -135,8 +135,9 @@ def library_modules() -> list[str]:
 
 
 def module_summary(name: str) -> str:
-    """The first line of a module's docstring, read without importing it."""
-    source = (ROOT / "course_lib" / f"{name}.py").read_text()
+    """The first line of a module's (or package's) docstring, read without importing it."""
+    path = ROOT / "course_lib" / name
+    source = (path / "__init__.py" if path.is_dir() else path.with_suffix(".py")).read_text()
     match = re.match(r'\s*(?:from __future__[^\n]*\n\s*)?[rub]*"""\s*(.+)', source)
     return match.group(1).strip() if match else ""
 

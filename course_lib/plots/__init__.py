@@ -6,6 +6,7 @@ module         notebook figures
 ============== ======== ==============================================================
 ``common``     00-06    shared pieces: ``draw_spectrogram``, ``draw_phones``, colours
 ``mismatches`` 00       ``plot_utterance``, ``plot_alignments``, ``plot_token_rows``
+``voice``      00       ``plot_recording`` (your own voice), ``draw_spikes``
 ``features``   01       ``plot_mfcc_settings``
 ``hmm``        02       ``plot_trellis``, ``plot_forced_alignment``, ``plot_self_loop_effect``
 ``ctc``        03       ``plot_ctc_lattice``, ``plot_ctc_posteriors``
@@ -48,6 +49,7 @@ _MODULE_OF = {
     "plot_unit_rows": "tokens", "draw_unit_row": "tokens", "plot_unit_purity": "tokens",
     "plot_level_spectrograms": "rvq",
     "plot_snap_vs_project": "continuous", "draw_snapping": "continuous",
+    "plot_recording": "voice", "draw_spikes": "voice",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -81,3 +83,4 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
                                              plot_utterance)
     from course_lib.plots.rvq import plot_level_spectrograms
     from course_lib.plots.tokens import draw_unit_row, plot_unit_purity, plot_unit_rows
+    from course_lib.plots.voice import draw_spikes, plot_recording

@@ -5,6 +5,7 @@ module per notebook topic (the same names as ``course_lib.plots``).
 module         notebook explorer
 ============== ======== ======================================
 ``mismatches`` 00       ``rate_explorer``
+``voice``      00       ``voice_explorer`` (a microphone recorder)
 ``features``   01       ``mfcc_explorer``
 ``hmm``        02       ``self_loop_explorer``
 ``ctc``        03       ``ctc_explorer``
@@ -32,6 +33,7 @@ _MODULE_OF = {
     "rate_explorer": "mismatches", "mfcc_explorer": "features",
     "self_loop_explorer": "hmm", "ctc_explorer": "ctc", "alignment_explorer": "alignment",
     "unit_explorer": "tokens", "codec_level_explorer": "rvq", "snap_explorer": "continuous",
+    "voice_explorer": "voice", "VoiceExplorer": "voice", "MicrophoneRecorder": "voice",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -58,3 +60,4 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.widgets.mismatches import rate_explorer
     from course_lib.widgets.rvq import codec_level_explorer
     from course_lib.widgets.tokens import unit_explorer
+    from course_lib.widgets.voice import MicrophoneRecorder, VoiceExplorer, voice_explorer

@@ -1,6 +1,7 @@
-"""Your own voice (course_lib.recorder): the analysis as a pure function, and the widget driven
-through the messages its browser side sends. The browser side itself is tested in
-tests/e2e/test_lab_notebooks.py with Chromium's fake microphone."""
+"""Your own voice: the analysis as a pure function (course_lib.voice), its figure
+(course_lib.plots.voice), and the widget (course_lib.widgets.voice) driven through the messages
+its browser side sends. The browser side itself is tested in tests/e2e/test_lab_notebooks.py
+with Chromium's fake microphone."""
 
 import io
 from datetime import datetime, timezone
@@ -10,21 +11,23 @@ import pytest
 import soundfile
 from matplotlib.figure import Figure
 
-from course_lib.data import WEIGHTS_DIR, load_audio
+from course_lib.data import load_audio
+from course_lib.features import frame_times, resample
+from course_lib.plots import plot_recording
 from course_lib.recognizer import load_recognizer
-from course_lib.recorder import (MicrophoneRecorder, analyze_recording, plot_recording,
-                                 read_audio_bytes, to_model_rate, voice_explorer)
-from course_lib.synth import _resample, synthesize
+from course_lib.synth import synthesize
+from course_lib.voice import REAL_SPEECH_DIR, analyze_recording, to_model_rate
+from course_lib.widgets import MicrophoneRecorder, voice_explorer
 
 SENTENCE = "He turned sharply, and faced Gregson across the table."
-REAL_RECORDING = WEIGHTS_DIR / "real-speech" / "arctic_a0009.wav"   # CMU ARCTIC, speaker slt
+REAL_RECORDING = REAL_SPEECH_DIR / "arctic_a0009.wav"   # CMU ARCTIC, speaker slt
 
 
 @pytest.fixture(scope="module")
 def spoken():
     """The sentence from eSpeak at 16 kHz, and the same waveform at a browser's 48 kHz."""
     utterance = synthesize(SENTENCE)
-    return utterance, _resample(utterance.waveform, 16_000, 48_000)
+    return utterance, resample(utterance.waveform, 16_000, 48_000)
 
 
 def test_analysis_of_a_48_khz_recording_with_its_sentence(spoken):
@@ -81,36 +84,50 @@ def test_figure_shows_spectrogram_recognized_and_aligned_phones(spoken):
     assert "recognized phones:" in figure._suptitle.get_text()
 
 
-@pytest.mark.parametrize("waveform, rate, message", [
-    (np.zeros((2, 16_000)), 16_000, "1-D"),
-    (np.full(16_000, np.nan), 16_000, "NaN"),
-    (np.ones(1_000) * 0.1, 16_000, "at least"),
-    (np.zeros(16_000), 16_000, "silent"),
-    (np.ones(16_000) * 0.1, 16_000.0, "sample_rate"),
-    (np.ones(16_000) * 0.1, True, "sample_rate"),
-    (np.ones(16_000) * 0.1, 500, "sample_rate"),
+@pytest.mark.parametrize("waveform, rate, error, message", [
+    (np.zeros((2, 16_000)), 16_000, ValueError, "waveform must be a 1-D"),
+    (np.full(16_000, np.nan), 16_000, ValueError, "waveform must hold finite"),
+    (np.ones(1_000) * 0.1, 16_000, ValueError, "waveform must last at least 4000 samples"),
+    (np.zeros(16_000), 16_000, ValueError, "waveform must not be silent"),
+    (np.ones(16_000) * 0.1, 16_000.0, TypeError, "sample_rate must be an integer"),
+    (np.ones(16_000) * 0.1, True, TypeError, "sample_rate must be an integer"),
+    (np.ones(16_000) * 0.1, 500, ValueError, "sample_rate must be an integer"),
 ])
-def test_unusable_recordings_are_refused_by_name(waveform, rate, message):
-    with pytest.raises(ValueError, match=message):
+def test_unusable_recordings_are_refused_by_name(waveform, rate, error, message):
+    with pytest.raises(error, match=message):
         to_model_rate(waveform, rate)
 
 
+def test_spikes_sit_in_the_middle_of_their_frames_runs(spoken):
+    """The recognizer's frames are centred every 20 ms (frame i at i / 50 s): a spike time is
+    the mean of two frame centres, so twice it is a whole number of 20 ms steps."""
+    analysis = analyze_recording(spoken[0].waveform, 16_000)
+    steps = 2 * analysis.spike_times / 0.02
+    np.testing.assert_allclose(steps, np.round(steps), atol=1e-9)
+    n_frames = len(load_recognizer().encode(analysis.waveform)[1])
+    assert analysis.spike_times[-1] <= frame_times(n_frames, hop_length=320, center=True)[-1]
+
+
 def test_text_must_be_a_string(spoken):
-    with pytest.raises(TypeError, match="text"):
+    with pytest.raises(TypeError, match="text must be a string"):
         analyze_recording(spoken[0].waveform, 16_000, text=None)
 
 
-def test_uploaded_bytes_are_decoded_to_mono():
-    rate = 22_050
+def test_uploaded_bytes_and_file_objects_are_decoded_to_mono():
+    """An upload reaches load_audio as bytes; it averages the channels and resamples."""
+    rate = 16_000
     left = np.sin(np.arange(rate) / 10).astype(np.float32) * 0.5
     buffer = io.BytesIO()
     soundfile.write(buffer, np.stack([left, -left / 2], axis=1), rate, format="WAV",
                     subtype="FLOAT")
-    mono, found_rate = read_audio_bytes(buffer.getvalue())
-    assert found_rate == rate
-    np.testing.assert_allclose(mono, left / 4, atol=1e-6)
-    with pytest.raises(ValueError, match="could not be read as audio"):
-        read_audio_bytes(b"not audio at all")
+    np.testing.assert_allclose(load_audio(buffer.getvalue()), left / 4, atol=1e-6)
+    np.testing.assert_allclose(load_audio(memoryview(buffer.getvalue())), left / 4, atol=1e-6)
+    buffer.seek(0)
+    np.testing.assert_allclose(load_audio(buffer), left / 4, atol=1e-6)
+    buffer.seek(0)
+    assert len(load_audio(buffer, 22_050)) == 22_050  # resampled like a file on disk
+    with pytest.raises(ValueError, match="could not read the bytes given as path as audio"):
+        load_audio(b"not audio at all")
 
 
 def test_recorder_turns_the_browser_message_into_a_waveform():
@@ -126,7 +143,7 @@ def test_recorder_turns_the_browser_message_into_a_waveform():
     assert recorder.browser_error == "NotAllowedError"
     with pytest.raises(ValueError, match="unexpected message"):
         recorder._receive(recorder, {"kind": "recording", "sample_rate": 48_000}, [])
-    with pytest.raises(TypeError, match="callback"):
+    with pytest.raises(TypeError, match="callback must be"):
         recorder.on_recording("not a function")
 
 
@@ -152,5 +169,11 @@ def test_voice_explorer_analyses_recordings_uploads_and_typed_sentences(spoken):
     explorer.recorder._receive(explorer.recorder, {"kind": "recording", "sample_rate": 48_000},
                                [memoryview(np.zeros(48_000, dtype="<f4").tobytes())])
     assert explorer.analysis is None and "silent" in explorer.transcription.value
-    with pytest.raises(ValueError, match="max_seconds"):
+    explorer.upload.value = ({"name": "notes.txt", "type": "text/plain", "size": 4,
+                              "content": memoryview(b"text"),
+                              "last_modified": datetime.now(timezone.utc)},)
+    assert explorer.analysis is None and "notes.txt" in explorer.transcription.value
+    with pytest.raises(ValueError, match="max_seconds must be"):
         voice_explorer(max_seconds=0)
+    with pytest.raises(TypeError, match="max_seconds must be"):
+        voice_explorer(max_seconds="20")
