@@ -37,10 +37,12 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
     """Frames an encoder emits for ``duration_s`` seconds at ``frames_per_second``.
 
     One frame per started hop of 1/frames_per_second seconds (the encoder pads a last, partial
-    hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163.
+    hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163. The product is rounded
+    to 9 decimals before the ceiling: in floating point 1.1 * 50 is 55.00000000000001, which
+    must still give 55 frames, not 56.
     """
     _check_positive(duration_s=duration_s, frames_per_second=frames_per_second)
-    return math.ceil(round(duration_s * frames_per_second, 9))  # round(): 0.7 * 50 is 35.000...01
+    return math.ceil(round(duration_s * frames_per_second, 9))  # 1.1 * 50 = 55.00000000000001
 
 
 def pooled_tokens(n_frames: int, pool_factor: int) -> int:

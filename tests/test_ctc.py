@@ -251,6 +251,21 @@ def test_decoders_never_emit_blanks_or_unmerged_repeats(n_frames, n_labels, seed
     assert scores == sorted(scores, reverse=True)
 
 
+@given(st.integers(1, 5), st.integers(2, 3), st.integers(0, 2**32 - 1))
+def test_prefix_beam_search_returns_beam_width_hypotheses_or_every_labeling(n_frames, n_labels,
+                                                                           seed):
+    """With every symbol possible at every frame, a beam of width k ends with exactly k
+    distinct labelings, or with all of them (found by enumerating the paths) if fewer exist."""
+    log_probs = random_log_probs(np.random.default_rng(seed), n_frames, n_labels)
+    every_labeling = {tuple(ctc.collapse(path)) for path, _ in enumerate_paths(log_probs)}
+    for beam_width in range(1, len(every_labeling) + 3):
+        beam = ctc.prefix_beam_search(log_probs, beam_width)
+        labelings = {tuple(labels) for labels, _ in beam}
+        assert len(beam) == len(labelings) == min(beam_width, len(every_labeling))
+        assert labelings <= every_labeling
+    assert labelings == every_labeling
+
+
 @given(ctc_cases(max_frames=6, max_labels=3))
 def test_beam_scores_are_the_ctc_likelihoods_of_their_labelings(case):
     log_probs, _ = case
