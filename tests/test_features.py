@@ -168,6 +168,8 @@ def test_mfcc_chains_the_steps_with_their_documented_settings(speech):
     (30, 22_050, 662),      # 661.5: ... up or down
     (25, 22_050, 551),      # 551.25
     (25, 44_100, 1102),     # 1102.5
+    (0.0625, 16_000, 1),    # exactly one sample is enough
+    (0.04, 16_000, 1),      # 0.64 samples: rounds up to one
 ])
 def test_ms_to_samples_rounds_to_the_nearest_sample_ties_to_even(milliseconds, sample_rate,
                                                                   n_samples):

@@ -243,6 +243,22 @@ def test_one_hundred_thousand_frames_do_not_underflow():
     assert dense_likelihood == pytest.approx(log_likelihood, rel=1e-12)
 
 
+def test_left_to_right_leaves_its_argument_alone():
+    self_loops = np.array([0.3, 0.6, 0.9])
+    banded = hmm.left_to_right(self_loops)
+    np.testing.assert_array_equal(self_loops, [0.3, 0.6, 0.9])
+    np.testing.assert_allclose(np.exp(banded.log_probs), [[0.3, 0.7], [0.6, 0.4], [1.0, 0.0]])
+
+
+def test_nan_in_the_transitions_or_the_start_is_refused():
+    nan_transition = np.log([[0.9, 0.1], [0.2, 0.8]])
+    nan_transition[0, 1] = np.nan
+    with pytest.raises(ValueError, match="log_transition contains NaN"):
+        hmm.forward(GOOD_START, nan_transition, GOOD_EMISSION)
+    with pytest.raises(ValueError, match="log_start contains NaN"):
+        hmm.viterbi(np.array([np.nan, 0.0]), GOOD_TRANSITION, GOOD_EMISSION)
+
+
 # --- durations ---
 
 def test_self_loop_point_six_means_two_and_a_half_frames():

@@ -353,6 +353,57 @@ def test_rvq_rejects_bad_codes_and_codebooks():
         rvq_encode(np.zeros((3, 2)), [])
 
 
+def test_residual_quantizer_loss_and_gradients_are_its_levels_on_their_residuals():
+    """Level l quantizes the residual r_l its predecessors left (r_1 = z); the module's loss is
+    the sum of the levels' VQ losses, each level's codebook is pulled only toward its own
+    residuals, and z gets the commitment pulls of every level (means over n x dim entries)."""
+    quantizer = ResidualVectorQuantizer(3, 8, 2, commitment=0.25, seed=0).double().eval()
+    vectors = torch.randn(30, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(4),
+                          requires_grad=True)
+    n_entries = vectors.numel()
+    for n_levels in (1, 2, 3):
+        quantizer.zero_grad()
+        vectors.grad = None
+        _, codes, loss = quantizer(vectors, n_levels)
+        loss.backward()
+        residual = vectors.detach().clone()
+        expected_loss, expected_vector_grad = 0.0, torch.zeros_like(residual)
+        for level, quantizer_level in enumerate(quantizer.levels):
+            codebook = quantizer_level.codebook.detach()
+            if level >= n_levels:
+                assert quantizer_level.codebook.grad is None  # unused levels take no part
+                continue
+            chosen = codebook[codes[:, level]]
+            expected_loss += 1.25 * float(((chosen - residual) ** 2).mean())
+            expected_grad = torch.zeros_like(codebook).index_add_(
+                0, codes[:, level], 2 * (chosen - residual) / n_entries)
+            torch.testing.assert_close(quantizer_level.codebook.grad, expected_grad,
+                                       rtol=1e-12, atol=1e-15)
+            expected_vector_grad += 2 * 0.25 * (residual - chosen) / n_entries
+            residual = residual - chosen
+        assert loss.item() == pytest.approx(expected_loss, rel=1e-12)
+        torch.testing.assert_close(vectors.grad, expected_vector_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_residual_quantizer_uses_every_level_in_evaluation_and_decodes_any_leading_levels():
+    quantizer = ResidualVectorQuantizer(3, 8, 2, dropout=True, seed=0).eval()
+    vectors = torch.randn(30, 2, generator=torch.Generator().manual_seed(5))
+    assert all(quantizer(vectors)[1].shape == (30, 3) for _ in range(12))  # no dropout in eval
+    _, codes, _ = quantizer(vectors)
+    for n_levels in (1, 2, 3):
+        expected = sum(quantizer.levels[level].codebook[codes[:, level]]
+                       for level in range(n_levels))
+        torch.testing.assert_close(quantizer.decode(codes[:, :n_levels]), expected)
+        torch.testing.assert_close(quantizer(vectors, n_levels)[0], expected)
+
+
+def test_codebook_usage_refuses_indices_just_outside_the_codebook():
+    assert codebook_usage([0, 7, 7], 8).tolist() == [1, 0, 0, 0, 0, 0, 0, 2]
+    for outside in ([8], [-1], [0, 8]):
+        with pytest.raises(ValueError, match="indices"):
+            codebook_usage(outside, 8)
+
+
 def test_bitrate_of_the_essays_codecs():
     assert bitrate(75, 8, 1024) == 6_000  # EnCodec 24 kHz, 8 codebooks: 6 kbps
     assert bitrate(75, 32, 1024) == 24_000  # EnCodec's largest setting
