@@ -11,7 +11,7 @@ LAB_FLAGS ?=
 # JupyterLab refuses to run as root unless told it may (containers, Binder-like machines).
 ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-.PHONY: lab test fuzz bench student clean executed site e2e
+.PHONY: lab test fuzz bench mutate student clean executed site e2e
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,12 @@ fuzz: $(STAMP)
 # Speed against the reference libraries, each timed in the same run (see benchmarks/README.md).
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
+
+# Mutation testing of the algorithm modules (optional; about an hour on 2 cores): change one
+# operator or number at a time and count how many changes the tests catch (tools/mutate.py).
+MUTATE_MODULES ?= hmm ctc features quantize rates
+mutate: $(STAMP)
+	OMP_NUM_THREADS=1 $(BIN)/python tools/mutate.py $(MUTATE_MODULES) --report build/mutation-report.txt
 
 # Student versions of the notebooks (solutions and hidden tests removed), for instructors.
 STUDENT_DIR ?= build/student

@@ -39,13 +39,14 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
     """Frames an encoder emits for ``duration_s`` seconds at ``frames_per_second``.
 
     One frame per started hop of 1/frames_per_second seconds (the encoder pads a last, partial
-    hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163.
+    hop), so 5 s at 50 fps is 250 frames and 6.5 s at 25 fps is 163. The product is rounded
+    to 9 decimals before the ceiling: in floating point 1.1 * 50 is 55.00000000000001, which
+    must still give 55 frames, not 56. A duration above zero, however short, starts a frame.
 
     Explained in notebook 00, section "② Rate: far more frames than tokens".
     """
     duration_s = validate.real(duration_s, "duration_s", above=0)
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
-    # round(): 0.7 * 50 is 35.000...01; max(): a duration > 0, however short, starts a frame
     return max(1, math.ceil(round(duration_s * frames_per_second, 9)))
 
 

@@ -75,6 +75,35 @@ def test_log_emission_is_the_diagonal_gaussian_density(seed, n_states, n_dims):
     np.testing.assert_allclose(model.log_emission(frames), reference, rtol=1e-9, atol=1e-9)
 
 
+def test_fitting_states_smooths_self_loops_and_floors_variances():
+    """Two utterances' Viterbi state sequences, counted by hand: state 0 stays twice and leaves
+    twice, state 1 stays once and never leaves (its utterances end in it). Add-one smoothing
+    gives (2 + 1) / (4 + 2) and (1 + 1) / (1 + 2). State 1's frames are identical in
+    dimension 0, so its variance there is the floor, not 0."""
+    first = np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 1.0], [7.0, 3.0], [7.0, 5.0]])
+    second = np.array([[6.0, 1.0], [7.0, 4.0]])
+    means, variances, self_loops = aligner_module._fit_states(
+        [first, second], [np.array([0, 0, 0, 1, 1]), np.array([0, 1])], n_states=2)
+    np.testing.assert_allclose(self_loops, [3 / 6, 2 / 3])
+    np.testing.assert_allclose(means, [[3.0, 1.0], [7.0, 4.0]])
+    assert variances[1, 0] == aligner_module.VARIANCE_FLOOR > 0  # three frames, all 7.0
+    np.testing.assert_allclose(variances[0], [5.0, aligner_module.VARIANCE_FLOOR])
+    assert variances[1, 1] == pytest.approx(2 / 3)  # 3, 5, 4 about their mean 4
+
+
+def test_forced_alignment_must_end_in_the_last_state():
+    """Audio that sounds like "a" throughout, aligned to "a b": the path still has to reach
+    b's last state, giving b the fewest frames it can (one per state) at the end."""
+    rng = np.random.default_rng(0)
+    means = np.repeat([[0.0, 0.0], [5.0, 5.0]], 3, axis=0)  # states 0-2: "a", 3-5: "b"
+    model = PhoneAligner(("a", "b"), means, np.ones((6, 2)), np.full(6, 0.5))
+    features = rng.normal(0.0, 0.3, size=(12, 2))
+    positions, log_score = model.align_frames(features, ["a", "b"])
+    assert positions[0] == 0 and positions[-3:].tolist() == [3, 4, 5]
+    assert np.all(np.diff(positions) >= 0) and np.all(np.diff(positions) <= 1)
+    assert np.isfinite(log_score)
+
+
 def test_features_are_39_normalized_dimensions(corpus):
     features = aligner_features(corpus.train[0].waveform)
     assert features.shape[1] == 39

@@ -93,6 +93,15 @@ def test_forward_and_backward_give_the_same_total_at_every_frame():
     assert np.allclose(totals, ctc.ctc_log_likelihood(log_probs, target))
 
 
+@given(ctc_cases())
+def test_forward_and_backward_agree_at_every_frame_for_any_target(case):
+    """Empty targets (one lattice state) and repeated labels included."""
+    log_probs, target = case
+    totals = np.logaddexp.reduce(ctc.ctc_forward(log_probs, target)
+                                 + ctc.ctc_backward(log_probs, target), axis=1)
+    np.testing.assert_allclose(totals, ctc.ctc_log_likelihood(log_probs, target), atol=1e-9)
+
+
 def test_loss_matches_torch_on_a_random_batch():
     rng = np.random.default_rng(1)
     lengths = [50, 37, 64, 20]
@@ -250,6 +259,30 @@ def test_decoders_never_emit_blanks_or_unmerged_repeats(n_frames, n_labels, seed
         assert ctc.collapse(ctc.extend_with_blanks(labels)) == labels
     scores = [score for _, score in ctc.prefix_beam_search(log_probs, beam_width)]
     assert scores == sorted(scores, reverse=True)
+
+
+@given(st.integers(1, 5), st.integers(2, 3), st.integers(0, 2**32 - 1))
+def test_prefix_beam_search_returns_beam_width_hypotheses_or_every_labeling(n_frames, n_labels,
+                                                                           seed):
+    """With every symbol possible at every frame, a beam of width k ends with exactly k
+    distinct labelings, or with all of them (found by enumerating the paths) if fewer exist."""
+    log_probs = random_log_probs(np.random.default_rng(seed), n_frames, n_labels)
+    every_labeling = {tuple(ctc.collapse(path)) for path, _ in enumerate_paths(log_probs)}
+    for beam_width in range(1, len(every_labeling) + 3):
+        beam = ctc.prefix_beam_search(log_probs, beam_width)
+        labelings = {tuple(labels) for labels, _ in beam}
+        assert len(beam) == len(labelings) == min(beam_width, len(every_labeling))
+        assert labelings <= every_labeling
+    assert labelings == every_labeling
+
+
+@given(st.integers(1, 15), st.integers(2, 6), st.integers(0, 2**32 - 1))
+def test_a_beam_of_one_is_greedy_decoding(n_frames, n_labels, seed):
+    """With one prefix kept and only the likeliest symbol tried, each frame extends the prefix
+    by the arg max, as best-path decoding does."""
+    log_probs = random_log_probs(np.random.default_rng(seed), n_frames, n_labels, 2.0)
+    [(labels, _)] = ctc.prefix_beam_search(log_probs, beam_width=1)
+    assert labels == ctc.greedy_decode(log_probs)
 
 
 @given(ctc_cases(max_frames=6, max_labels=3))

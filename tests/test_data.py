@@ -41,6 +41,9 @@ def test_corpus_is_varied_and_split_fixed():
     rates = [u.words_per_minute for u in corpus.utterances]
     assert MIN_WORDS_PER_MINUTE <= min(rates) and max(rates) <= MAX_WORDS_PER_MINUTE
     assert max(rates) - min(rates) > 80
+    pitches = [u.pitch for u in corpus.utterances]  # drawn from 30-70
+    assert 30 <= min(pitches) and max(pitches) <= 70
+    assert max(pitches) - min(pitches) >= 30 and len(set(pitches)) >= 20
     for utterance in corpus.utterances:
         assert utterance.text[-1] in ".?"
         assert utterance.phones[-1].end == pytest.approx(utterance.duration)
@@ -53,6 +56,16 @@ def test_cache_round_trip_is_exact(tmp_path, monkeypatch):
     loaded = build_corpus(12, seed=5)
     assert_same_corpus(built, loaded)
     assert_same_corpus(built, build_corpus(12, seed=5, cache=False))
+
+
+def test_the_cache_never_serves_a_split_built_with_another_test_fraction(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    quarter = build_corpus(12, seed=5, test_fraction=0.25)
+    half = build_corpus(12, seed=5, test_fraction=0.5)  # same utterances, another split
+    assert len(quarter.test) == 3 and len(half.test) == 6
+    assert_same_corpus(half, build_corpus(12, seed=5, test_fraction=0.5, cache=False))
+    assert_same_corpus(build_corpus(12, seed=5, test_fraction=0.25), quarter)
+    assert len(list(tmp_path.glob("corpus-12-seed5-*.npz"))) == 2
 
 
 @pytest.mark.parametrize(
@@ -138,9 +151,11 @@ def test_load_audio_checks_its_sample_rate(tmp_path):
 
 
 def test_committed_data_stays_small():
-    committed = [p for p in data.DATA_DIR.rglob("*")
-                 if p.is_file() and data.CACHE_DIR not in p.parents]
-    assert sum(p.stat().st_size for p in committed) < 20 * 2**20
+    """What ships in data/ (weights, READMEs), wherever COURSE_DATA_DIR puts the caches."""
+    shipped = [p for p in data.WEIGHTS_DIR.rglob("*")
+               if p.is_file() and data.WEIGHTS_DIR / "cache" not in p.parents]
+    assert {"ctc_recognizer.pt", "codec.pt", "phone_aligner.npz"} <= {p.name for p in shipped}
+    assert sum(p.stat().st_size for p in shipped) < 20 * 2**20
 
 
 def test_course_data_dir_moves_the_caches_but_not_the_shipped_weights(tmp_path):

@@ -134,8 +134,46 @@ def test_mfcc_matches_librosa_on_random_signals(n_samples, n_mfcc, seed):
     assert np.abs(mine - reference).max() < 1e-6 * np.abs(mine).max() + 1e-9
 
 
-def test_mfcc_is_a_fixed_transform(speech):
-    np.testing.assert_array_equal(features.mfcc(speech), features.mfcc(speech.copy()))
+def test_mfcc_depends_only_on_the_samples_of_each_frame(speech):
+    """A fixed, frame-local transform: delaying the audio by two hops delays the coefficients
+    by two frames; a louder copy changes only coefficient 0 (a constant dB offset in every
+    band, which the orthonormal DCT puts into c0 times sqrt(n_mels)); other audio differs."""
+    coefficients = features.mfcc(speech)
+    delayed = features.mfcc(np.concatenate([np.zeros(2 * 160), speech]))
+    assert len(delayed) == len(coefficients) + 2
+    np.testing.assert_allclose(delayed[2:], coefficients, rtol=0, atol=1e-9)
+
+    louder = features.mfcc(2.0 * speech)
+    np.testing.assert_allclose(louder[:, 0] - coefficients[:, 0],
+                               10 * np.log10(4.0) * np.sqrt(40), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(louder[:, 1:], coefficients[:, 1:], rtol=0, atol=1e-9)
+
+    other = synthesize("The dog sat on the mat.").waveform.astype(np.float64)
+    n_frames = min(len(coefficients), len(features.mfcc(other)))
+    assert np.abs(features.mfcc(other)[:n_frames] - coefficients[:n_frames]).mean() > 1.0
+
+
+def test_mfcc_chains_the_steps_with_their_documented_settings(speech):
+    frames = features.frame_signal(speech, 400, 160)  # 25 ms and 10 ms at 16 kHz
+    band_power = features.power_spectrum(frames) @ features.mel_filterbank(16_000, 400, 40).T
+    by_hand = features.power_to_db(band_power, top_db=80.0) @ features.dct_matrix(13, 40).T
+    np.testing.assert_allclose(features.mfcc(speech), by_hand, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("milliseconds, sample_rate, n_samples", [
+    (25, 16_000, 400), (10, 16_000, 160),
+    (0.16875, 16_000, 3),   # 2.7 samples: the nearest, not the floor
+    (0.14375, 16_000, 2),   # 2.3 samples: the nearest, not the ceiling
+    (10, 22_050, 220),      # 220.5: a tie goes to the even neighbour (Python's round) ...
+    (30, 22_050, 662),      # 661.5: ... up or down
+    (25, 22_050, 551),      # 551.25
+    (25, 44_100, 1102),     # 1102.5
+    (0.0625, 16_000, 1),    # exactly one sample is enough
+    (0.04, 16_000, 1),      # 0.64 samples: rounds up to one
+])
+def test_ms_to_samples_rounds_to_the_nearest_sample_ties_to_even(milliseconds, sample_rate,
+                                                                  n_samples):
+    assert features.ms_to_samples(milliseconds, sample_rate) == n_samples
 
 
 def test_log_mel_spectrogram_floor_is_top_db_below_the_peak(speech):
@@ -240,8 +278,8 @@ def test_mfcc_settings_figure_and_explorer(speech):
 
     figure = plot_mfcc_settings(speech, n_mels=40, n_mfcc=13)
     assert isinstance(figure, Figure) and len(figure.axes) == 3
-    assert "363 frames" in figure.axes[0].get_title(loc="left") or "frames x 40 bands" in \
-        figure.axes[0].get_title(loc="left")
+    n_frames = 1 + (len(speech) - 400) // 160
+    assert f"{n_frames} frames x 40 bands" in figure.axes[0].get_title(loc="left")
     explorer = mfcc_explorer(synthesize("The cat sat on the mat."))
     explorer.children[2].value = 20  # mel bands
     explorer.children[3].value = 30  # more coefficients than bands: clipped to 20

@@ -197,12 +197,35 @@ def test_banded_and_dense_agree(seed, n_states, n_frames):
 
 
 def test_ties_go_to_the_lowest_state_in_both_forms():
+    """State 1 at frame 2 is reached equally well from state 0 (stay, then step) and from
+    itself (step, then stay): both scores are exactly 2 log 0.5. The path must take the lower
+    predecessor, so it steps as late as it can."""
     banded = hmm.left_to_right([0.5, 0.5, 0.5])
     log_start = log(np.array([1.0, 0.0, 0.0]))
     log_emission = np.zeros((3, 3))
+    end_in_state_1 = log(np.array([0.0, 1.0, 0.0]))
     for transition in (banded, banded.dense()):
-        path, _ = hmm.viterbi(log_start, transition, log_emission)
-        assert path.tolist() == [0, 0, 0]
+        path, score = hmm.viterbi(log_start, transition, log_emission, end_in_state_1)
+        assert path.tolist() == [0, 0, 1]  # not [0, 1, 1]
+        assert score == 2 * np.log(0.5)
+        # without an end constraint every final state ties too: the lowest wins
+        assert hmm.viterbi(log_start, transition, log_emission)[0].tolist() == [0, 0, 0]
+
+
+@given(st.integers(0, 10**6), st.integers(2, 6), st.integers(2, 12))
+def test_banded_and_dense_break_ties_the_same_way(seed, n_states, n_frames):
+    """Emissions from a few integers and equal self-loops make exact ties common; the banded
+    recursion must break every one of them as the dense arg max does (lowest state)."""
+    rng = np.random.default_rng(seed)
+    banded = hmm.left_to_right(np.full(n_states, 0.5))
+    log_start = log(np.eye(n_states)[0])
+    log_emission = rng.integers(-1, 1, size=(n_frames, n_states)).astype(np.float64)
+    log_end = log(np.eye(n_states)[min(n_states, n_frames) - 1])
+    for end in (None, log_end):
+        path_banded, score_banded = hmm.viterbi(log_start, banded, log_emission, end)
+        path_dense, score_dense = hmm.viterbi(log_start, banded.dense(), log_emission, end)
+        np.testing.assert_array_equal(path_banded, path_dense)
+        assert score_banded == score_dense
 
 
 def test_one_hundred_thousand_frames_do_not_underflow():
@@ -218,6 +241,22 @@ def test_one_hundred_thousand_frames_do_not_underflow():
     assert np.isfinite(log_score) and log_score <= log_likelihood
     _, dense_likelihood = hmm.forward(log_start, banded.dense(), log_emission)
     assert dense_likelihood == pytest.approx(log_likelihood, rel=1e-12)
+
+
+def test_left_to_right_leaves_its_argument_alone():
+    self_loops = np.array([0.3, 0.6, 0.9])
+    banded = hmm.left_to_right(self_loops)
+    np.testing.assert_array_equal(self_loops, [0.3, 0.6, 0.9])
+    np.testing.assert_allclose(np.exp(banded.log_probs), [[0.3, 0.7], [0.6, 0.4], [1.0, 0.0]])
+
+
+def test_nan_in_the_transitions_or_the_start_is_refused():
+    nan_transition = np.log([[0.9, 0.1], [0.2, 0.8]])
+    nan_transition[0, 1] = np.nan
+    with pytest.raises(ValueError, match="log_transition must hold values without NaN"):
+        hmm.forward(GOOD_START, nan_transition, GOOD_EMISSION)
+    with pytest.raises(ValueError, match="log_start must hold values without NaN"):
+        hmm.viterbi(np.array([np.nan, 0.0]), GOOD_TRANSITION, GOOD_EMISSION)
 
 
 # --- durations ---

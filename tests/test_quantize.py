@@ -7,6 +7,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
+from scipy.stats import chi2
 from sklearn.cluster import KMeans
 
 from course_lib.quantize import (
@@ -73,6 +74,44 @@ def test_kmeans_labels_point_to_nearest_centroid_and_inertia_beats_init(vectors,
     assert inertia <= start + 1e-9
 
 
+def kmeans_plus_plus_distribution(points, n_clusters, power):
+    """Exact probability of every ordered choice of centroids among 1-D ``points``: the first
+    uniform, each next one with probability proportional to distance ** power from the nearest
+    centroid chosen so far (power 2 is k-means++)."""
+    probabilities = {}
+    for order in itertools.permutations(range(len(points)), n_clusters):
+        probability = 1 / len(points)
+        weights = np.abs(points - points[order[0]]) ** power
+        for chosen in order[1:]:
+            probability *= weights[chosen] / weights.sum()
+            weights = np.minimum(weights, np.abs(points - points[chosen]) ** power)
+        if probability > 0:
+            probabilities[order] = probability
+    return probabilities
+
+
+def test_kmeans_plus_plus_draws_in_proportion_to_the_squared_distance():
+    """2,000 seeds against the exact distribution of (first, second, third) centroid: a
+    chi-square test that plain distances (power 1) fail by far, as the test itself checks."""
+    points = np.array([0.0, 1.0, 2.0, 6.0])
+    n_draws = 2_000
+    observed = {}
+    for seed in range(n_draws):
+        centroids = kmeans_plus_plus(points[:, None], 3, seed=seed)[:, 0]
+        order = tuple(int(np.flatnonzero(points == c)[0]) for c in centroids)
+        observed[order] = observed.get(order, 0) + 1
+
+    def chi_square(expected):
+        assert set(observed) <= set(expected)
+        return sum((observed.get(o, 0) - n_draws * p) ** 2 / (n_draws * p)
+                   for o, p in expected.items())
+
+    squared = kmeans_plus_plus_distribution(points, 3, power=2)
+    critical = chi2.ppf(1 - 1e-6, len(squared) - 1)  # fails a correct sampler once in 10^6
+    assert chi_square(squared) < critical
+    assert chi_square(kmeans_plus_plus_distribution(points, 3, power=1)) > 3 * critical
+
+
 def test_kmeans_rejects_bad_input():
     with pytest.raises(ValueError, match="n_clusters"):
         kmeans(np.zeros((3, 2)), 5)
@@ -124,6 +163,28 @@ def test_vector_quantizer_picks_nearest_code_and_passes_gradient_straight_throug
     assert loss.item() == pytest.approx(1.25 * ((codes - vectors.detach()) ** 2).mean().item())
 
 
+def test_vector_quantizer_loss_pulls_codes_toward_inputs_and_inputs_toward_codes():
+    """The gradients of |sg[z] - e|^2 + beta |z - sg[e]|^2 (means over all n x dim entries):
+    each used code e_k gets 2 sum_{i -> k} (e_k - z_i) / (n dim), unused codes get none, and
+    each input z_i gets 2 beta (z_i - e_k) / (n dim) from the loss alone."""
+    quantizer = VectorQuantizer(6, 3, commitment=0.25, seed=1).double()
+    vectors = torch.randn(10, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(2),
+                          requires_grad=True)
+    _, indices, loss = quantizer(vectors)
+    loss.backward()
+    codebook, z = quantizer.codebook.detach(), vectors.detach()
+    n_entries = z.numel()
+    expected_codebook_grad = torch.zeros_like(codebook)
+    expected_codebook_grad.index_add_(0, indices, 2 * (codebook[indices] - z) / n_entries)
+    torch.testing.assert_close(quantizer.codebook.grad, expected_codebook_grad, rtol=1e-12,
+                               atol=1e-15)
+    assert len(set(indices.tolist())) < 6 and torch.all(quantizer.codebook.grad[
+        [k for k in range(6) if k not in indices.tolist()]] == 0)
+    assert quantizer.codebook.grad.abs().sum() > 0
+    torch.testing.assert_close(vectors.grad, 2 * 0.25 * (z - codebook[indices]) / n_entries,
+                               rtol=1e-12, atol=1e-15)
+
+
 @given(st.integers(1, 3), st.integers(1, 5), st.integers(1, 4))
 def test_vector_quantizer_shapes_and_dtypes(batch, time, dim):
     quantizer = VectorQuantizer(6, dim)
@@ -168,6 +229,18 @@ def test_replace_dead_codes_moves_only_dead_codes_onto_inputs():
         assert any(torch.equal(row, v) for v in vectors)
     with pytest.raises(ValueError, match="counts"):
         replace_dead_codes(quantizer, vectors, np.zeros(3))
+
+
+def test_a_code_used_once_is_alive():
+    """Only codes with zero uses are dead: one use, however rare, keeps a code in place."""
+    quantizer = VectorQuantizer(5, 2)
+    before = quantizer.codebook.detach().clone()
+    assert replace_dead_codes(quantizer, torch.randn(20, 2), np.array([1, 0, 1, 2, 0])) == 2
+    after = quantizer.codebook.detach()
+    assert torch.equal(after[[0, 2, 3]], before[[0, 2, 3]])
+    assert not torch.equal(after[1], before[1]) and not torch.equal(after[4], before[4])
+    assert replace_dead_codes(quantizer, torch.randn(20, 2), np.ones(5, np.int64)) == 0
+    assert torch.equal(quantizer.codebook.detach(), after)
 
 
 # --- product and Gumbel quantizers -----------------------------------------------------------
@@ -313,6 +386,57 @@ def test_torch_modules_accept_float64_tensors_and_numpy_arrays():
     torch.testing.assert_close(residual(vectors.numpy())[1], residual(vectors)[1])
     gumbel = GumbelProductQuantizer(3, 2, 4, 4).eval()
     torch.testing.assert_close(gumbel(vectors.double())[1], gumbel(vectors)[1])
+
+
+def test_residual_quantizer_loss_and_gradients_are_its_levels_on_their_residuals():
+    """Level l quantizes the residual r_l its predecessors left (r_1 = z); the module's loss is
+    the sum of the levels' VQ losses, each level's codebook is pulled only toward its own
+    residuals, and z gets the commitment pulls of every level (means over n x dim entries)."""
+    quantizer = ResidualVectorQuantizer(3, 8, 2, commitment=0.25, seed=0).double().eval()
+    vectors = torch.randn(30, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(4),
+                          requires_grad=True)
+    n_entries = vectors.numel()
+    for n_levels in (1, 2, 3):
+        quantizer.zero_grad()
+        vectors.grad = None
+        _, codes, loss = quantizer(vectors, n_levels)
+        loss.backward()
+        residual = vectors.detach().clone()
+        expected_loss, expected_vector_grad = 0.0, torch.zeros_like(residual)
+        for level, quantizer_level in enumerate(quantizer.levels):
+            codebook = quantizer_level.codebook.detach()
+            if level >= n_levels:
+                assert quantizer_level.codebook.grad is None  # unused levels take no part
+                continue
+            chosen = codebook[codes[:, level]]
+            expected_loss += 1.25 * float(((chosen - residual) ** 2).mean())
+            expected_grad = torch.zeros_like(codebook).index_add_(
+                0, codes[:, level], 2 * (chosen - residual) / n_entries)
+            torch.testing.assert_close(quantizer_level.codebook.grad, expected_grad,
+                                       rtol=1e-12, atol=1e-15)
+            expected_vector_grad += 2 * 0.25 * (residual - chosen) / n_entries
+            residual = residual - chosen
+        assert loss.item() == pytest.approx(expected_loss, rel=1e-12)
+        torch.testing.assert_close(vectors.grad, expected_vector_grad, rtol=1e-12, atol=1e-15)
+
+
+def test_residual_quantizer_uses_every_level_in_evaluation_and_decodes_any_leading_levels():
+    quantizer = ResidualVectorQuantizer(3, 8, 2, dropout=True, seed=0).eval()
+    vectors = torch.randn(30, 2, generator=torch.Generator().manual_seed(5))
+    assert all(quantizer(vectors)[1].shape == (30, 3) for _ in range(12))  # no dropout in eval
+    _, codes, _ = quantizer(vectors)
+    for n_levels in (1, 2, 3):
+        expected = sum(quantizer.levels[level].codebook[codes[:, level]]
+                       for level in range(n_levels))
+        torch.testing.assert_close(quantizer.decode(codes[:, :n_levels]), expected)
+        torch.testing.assert_close(quantizer(vectors, n_levels)[0], expected)
+
+
+def test_codebook_usage_refuses_indices_just_outside_the_codebook():
+    assert codebook_usage([0, 7, 7], 8).tolist() == [1, 0, 0, 0, 0, 0, 0, 2]
+    for outside in ([8], [-1], [0, 8]):
+        with pytest.raises(ValueError, match="indices"):
+            codebook_usage(outside, 8)
 
 
 def test_bitrate_of_the_essays_codecs():

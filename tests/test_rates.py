@@ -1,4 +1,5 @@
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -46,11 +47,29 @@ def test_merged_segments_properties(labels):
 
 @given(duration=st.floats(0.1, 120), fps=st.sampled_from([12.5, 25, 50, 75]),
        levels=st.integers(1, 32))
-@example(duration=0.56, fps=12.5, levels=1)
 def test_codec_tokens_are_levels_times_frames(duration, fps, levels):
     assert codec_tokens(duration, levels, fps) == levels * encoder_frames(duration, fps)
     # one frame per started hop; 1e-9 absorbs float products such as 0.56 * 12.5 = 7.000...01
     assert -1e-9 <= encoder_frames(duration, fps) - duration * fps < 1
+
+
+@given(milliseconds=st.integers(1, 120_000), fps=st.sampled_from([12.5, 25, 50, 75, 100]))
+@example(milliseconds=560, fps=12.5)   # 0.56 * 12.5 = 7.000000000000001 in float64
+@example(milliseconds=1100, fps=50)    # 1.1 * 50 = 55.00000000000001
+@example(milliseconds=70, fps=100)     # 0.07 * 100 = 7.000000000000001
+@example(milliseconds=580, fps=50)     # 0.58 * 50 = 28.999999999999996 (just below)
+def test_encoder_frames_is_the_ceiling_of_the_exact_product(milliseconds, fps):
+    """Durations written in milliseconds, as a learner types them: the count must be that of
+    exact decimal arithmetic, whatever the float product's last bit says."""
+    duration = milliseconds / 1000
+    exact = Fraction(milliseconds, 1000) * Fraction(fps)
+    assert encoder_frames(duration, fps) == math.ceil(exact)
+
+
+def test_a_float_product_just_above_an_integer_is_not_an_extra_frame():
+    assert 1.1 * 50 > 55 and 0.56 * 12.5 > 7  # the float products this guards against
+    assert encoder_frames(1.1, 50) == 55 and encoder_frames(0.56, 12.5) == 7
+    assert encoder_frames(1.1001, 50) == 56  # a real partial hop still counts
 
 
 def test_token_rows_are_consistent_with_their_cells():

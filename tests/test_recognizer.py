@@ -93,12 +93,80 @@ def test_load_recognizer_refuses_missing_weights(tmp_path):
         load_recognizer(tmp_path / "missing.pt")
 
 
-def test_training_runs_and_saves_loadable_weights(tmp_path, monkeypatch):
-    """One short epoch on a tiny corpus: the script's plumbing, not its quality."""
-    monkeypatch.setattr("course_lib.recognizer.TRAINING_CORPUS", dict(n_utterances=12, seed=5))
-    model = train(epochs=1, batch_size=4, out=tmp_path / "tiny.pt")
+def mean_ctc_loss_per_phone(model, utterances):
+    """CTC loss of the model's outputs (course_lib.ctc, float64) per true phone, averaged."""
+    losses = []
+    for utterance in utterances:
+        log_probs = model.encode(utterance.waveform)[1].astype(np.float64)
+        target = phones_to_indices(utterance.phone_labels)
+        losses.append(ctc.ctc_loss(log_probs, target) / len(target))
+    return float(np.mean(losses))
+
+
+def test_training_lowers_the_ctc_loss_and_saves_loadable_weights(tmp_path, monkeypatch):
+    """One short epoch (3 steps of 2 utterances) on a tiny corpus: the saved model loads, in
+    eval mode, and fits its training utterances better than the untrained network it started
+    from."""
+    corpus = dict(n_utterances=6, seed=5)
+    monkeypatch.setattr("course_lib.recognizer.TRAINING_CORPUS", corpus)
+    model = train(epochs=1, batch_size=2, seed=0, out=tmp_path / "tiny.pt")
     assert isinstance(model, PhoneRecognizer) and not model.training
     assert (tmp_path / "tiny.pt").stat().st_size < 2_000_000
+    reloaded = load_recognizer(tmp_path / "tiny.pt")
+    for name, weights in model.state_dict().items():
+        assert torch.equal(weights, reloaded.state_dict()[name])
+
+    torch.manual_seed(0)
+    untrained = PhoneRecognizer().eval()  # the initialization train(seed=0) starts from
+    training_utterances = build_corpus(**corpus).train
+    assert mean_ctc_loss_per_phone(model, training_utterances) < \
+        0.9 * mean_ctc_loss_per_phone(untrained, training_utterances)
+
+
+class _Initialized(Exception):
+    """Raised by the spy below to stop train() once its network exists."""
+
+
+def initial_weights_of_training(monkeypatch, tmp_path, seed):
+    """The weights train(seed=...) initializes its network with (training is not run)."""
+    created = []
+
+    class Spy(PhoneRecognizer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            created.append({k: v.clone() for k, v in self.state_dict().items()})
+            raise _Initialized
+
+    monkeypatch.setattr("course_lib.recognizer.TRAINING_CORPUS", dict(n_utterances=3, seed=5))
+    monkeypatch.setattr("course_lib.recognizer.PhoneRecognizer", Spy)
+    torch.manual_seed(12345)  # whatever the global generator held before must not matter
+    with pytest.raises(_Initialized):
+        train(epochs=1, batch_size=4, seed=seed, out=tmp_path / "never-written.pt")
+    return created[0]
+
+
+def test_training_is_seeded_by_its_seed_argument(monkeypatch, tmp_path):
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        expected = PhoneRecognizer().state_dict()
+        initial = initial_weights_of_training(monkeypatch, tmp_path, seed)
+        for name, weights in expected.items():
+            assert torch.equal(initial[name], weights), name
+    zero, one = (initial_weights_of_training(monkeypatch, tmp_path, s) for s in (0, 1))
+    assert not torch.equal(zero["output.weight"], one["output.weight"])
+
+
+def test_load_recognizer_refuses_weights_trained_with_another_label_set(tmp_path):
+    swapped = list(LABELS)
+    swapped[1], swapped[2] = swapped[2], swapped[1]  # same size, so the weights would fit
+    path = tmp_path / "other_labels.pt"
+    torch.save({"labels": swapped, "config": {}, "state_dict": PhoneRecognizer().state_dict()},
+               path)
+    with pytest.raises(ValueError, match="another label set"):
+        load_recognizer(path)
+    torch.save({"labels": list(LABELS), "config": {},
+                "state_dict": PhoneRecognizer().state_dict()}, path)
+    assert isinstance(load_recognizer(path), PhoneRecognizer)  # the same file, right labels
 
 
 def test_posterior_plot_and_explorer(recognizer, held_out_utterances):
