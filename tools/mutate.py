@@ -4,8 +4,8 @@ and count how many of the changes the tests notice.
 Each *mutant* is the module with exactly one change at one place in its syntax tree:
 
 * a comparison flipped at its boundary or negated (``<`` -> ``<=``, ``==`` -> ``!=``, ...);
-* an arithmetic operator swapped (``+`` <-> ``-``, ``*`` <-> ``/``, ``//`` -> ``/``, ``**`` -> ``*``,
-  ``&`` <-> ``|``), also in augmented assignments (``+=``);
+* an arithmetic operator swapped (``+`` <-> ``-``, ``*`` <-> ``/``, ``//`` -> ``/``,
+  ``**`` -> ``*``, ``&`` <-> ``|``), also in augmented assignments (``+=``);
 * ``and`` <-> ``or``; a ``not`` or a unary minus dropped;
 * a number changed (``n`` -> ``n + 1``), ``True`` <-> ``False``;
 * ``min`` <-> ``max``, ``argmin`` <-> ``argmax``, ``minimum`` <-> ``maximum``;
@@ -16,10 +16,12 @@ are left alone. A mutant is *killed* when the tests fail (or time out, or cannot
 module); it *survives* when they all pass. Some survivors are equivalent to the original (a
 change no input can reveal), so 100% is not the goal; a survivor is a place to look at.
 
-The module's tests (``tests/test_<module>.py``) run in a forked child of a process that has
-already imported the heavy libraries, so each mutant costs only its tests, stopping at the first
-failure. Mutants are written into a scratch copy of the repository: the working tree is never
-touched.
+A clean run of the module's tests (``tests/test_<module>.py``) first records which lines of the
+module each test executes. A mutant then runs only the tests that execute its line (all of them
+for lines run at import, such as default arguments), stopping at the first failure: a test that
+never reaches the line cannot tell the mutant from the original. Every run happens in a forked
+child of a process that has already imported the heavy libraries, inside a scratch copy of the
+repository: the working tree is never touched.
 
 Usage::
 
