@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -94,11 +95,18 @@ def course(tmp_path_factory):
                      # two autograders share the gradebook: wait for its lock up to a minute
                      f"c.CourseDirectory.db_url = 'sqlite:///{course_dir}/gradebook.db?timeout=60'\n")
 
+    started = time.monotonic()
+    seconds = {}
+
+    def lap(phase):
+        seconds[phase] = time.monotonic() - started - sum(seconds.values())
+
     # instructor: copy the notebooks in and generate the assignments (nothing submitted yet)
     setup = run(["make", "grade", f"COURSE_DIR={course_dir}"], ROOT, env)
     assert "no submissions" in setup.stdout
     in_parallel(lambda name: run([BIN / "nbgrader", "release_assignment", name], course_dir, env),
                 ASSIGNMENTS)
+    lap("make grade (generate) and release")
 
     # students: fetch everything, answer, submit each assignment
     def fetch_and_answer(student):
@@ -116,14 +124,19 @@ def course(tmp_path_factory):
                                  "--student", job[0], f"--Exchange.root={exchange}"],
                                 homes[job[0]], env),
                 [(student, name) for student in homes for name in ASSIGNMENTS])
+    lap("fetch, answer, submit")
 
     # instructor: collect, autograde one student per process, then feedback and grades.csv
     in_parallel(lambda name: run([BIN / "nbgrader", "collect", name], course_dir, env),
                 ASSIGNMENTS)
+    lap("collect")
     with ThreadPoolExecutor(max_workers=2) as pool:  # both students at once
         list(pool.map(lambda student: run([BIN / "nbgrader", "autograde", "*", "--student",
                                            student], course_dir, env), (SOLVER, LIBRARY_CALLER)))
+    lap("autograde")
     run(["make", "grade", f"COURSE_DIR={course_dir}"], ROOT, env)
+    lap("make grade (feedback, grades.csv)")
+    print("\nwall time per phase:", ", ".join(f"{k} {v:.0f} s" for k, v in seconds.items()))
     return course_dir
 
 

@@ -3,8 +3,10 @@
 c = get_config()  # noqa: F821 (nbgrader defines get_config when it loads this file)
 
 c.CourseDirectory.course_id = "llm-audio-course"
-# A notebook cell may run for a minute or two on a small machine; nbgrader's default is 30 s.
-c.Execute.timeout = 300
+# A cell may run for up to 120 s (the course's budget, as nbval's); nbgrader's default is 30 s.
+# The bound also matters when a cell displays a widget: nbclient then sometimes notices the
+# cell's reply only at this timeout (jupyter/nbclient#312), and the cell passes after the wait.
+c.Execute.timeout = 120
 
 # With JupyterHub's exchange (nbgrader release_assignment / fetch_assignment / submit /
 # collect), say where it lives:
