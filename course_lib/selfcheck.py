@@ -1,6 +1,6 @@
 """Which library functions an exercise's answer calls while it runs.
 
-Most exercises ask the learner to write something that ``course_lib`` (or a reference
+Many exercises ask the learner to write something that ``course_lib`` (or a reference
 library) already computes: ``dct_ii`` is ``features.dct_matrix``, ``snap`` is
 ``quantize.nearest_code``. An answer that calls that function passes every check of its value
 while showing no understanding, so the exercise's test cell runs the answer inside
@@ -18,11 +18,12 @@ answer's helpers the call happens. Calls made outside the ``with`` block (the te
 its expected values) are not recorded. It does not catch library source pasted into the
 answer; that is copying, not calling.
 
-Used by the exercise test cells of every notebook; CONTRIBUTING.md explains the convention.
+Used by the exercise test cells of notebooks 01-07; CONTRIBUTING.md explains the convention.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 import types
 
@@ -35,12 +36,17 @@ def _qualified_name(function) -> str:
 def _watched_code(function):
     """The code object whose start means ``function`` was called, or None if it has none.
 
-    Plain functions (decorated ones included: their wrapper runs) and methods have one; C
-    builtins do not, and neither do objects that dispatch by name, such as scipy.fft's
-    multimethods (``scipy.fft.dct`` looks up its implementation when called).
+    Plain functions and methods have one. For a decorated function it is the code of the
+    function inside (``__wrapped__``), which its wrapper calls: the wrapper's own code is shared
+    by every function the same decorator wraps. C builtins have none, and neither have objects
+    that dispatch by name, such as scipy.fft's multimethods (``scipy.fft.dct`` looks up its
+    implementation when called).
     """
     candidate = getattr(function, "__func__", function)  # bound or class methods
-    return candidate.__code__ if isinstance(candidate, types.FunctionType) else None
+    if not isinstance(candidate, types.FunctionType):
+        return None
+    inner = inspect.unwrap(candidate)
+    return (inner if isinstance(inner, types.FunctionType) else candidate).__code__
 
 
 class LibraryCalls:

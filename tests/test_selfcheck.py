@@ -6,6 +6,7 @@ watches those calls and checks them last, after every value check (see CONTRIBUT
 """
 
 import ast
+import functools
 import json
 import math
 import sys
@@ -60,6 +61,33 @@ def test_builtins_methods_and_repeated_blocks():
         features.dct_matrix(2, 2)
         math.sqrt(3.0)
     assert vectors.called == ["math.sqrt", "course_lib.features.dct_matrix"]
+
+
+def logged(function):
+    @functools.wraps(function)
+    def wrapper(*args):
+        return function(*args)
+    return wrapper
+
+
+@logged
+def first_decorated(x):
+    return x
+
+
+@logged
+def second_decorated(x):
+    return x
+
+
+def test_a_decorated_function_is_told_apart_from_others_with_the_same_decorator():
+    library = selfcheck.calls_to(first_decorated)
+    with library:
+        second_decorated(1)
+    assert library.called == []
+    with library:
+        first_decorated(1)
+    assert library.called == ["tests.test_selfcheck.first_decorated"]
 
 
 def test_the_previous_profiler_is_restored_even_after_an_error():
