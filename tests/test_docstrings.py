@@ -19,9 +19,10 @@ import course_lib
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = re.compile(r'notebooks? (\d\d)(?:[-–](\d\d))?(?:,? (?:section|sections) "([^"]+)")?',
                        re.IGNORECASE)
-# validate and threads are the library's plumbing (CONTRIBUTING.md): no lesson teaches them
+# validate, threads and selfcheck are the library's plumbing (CONTRIBUTING.md): no lesson teaches them
 MODULES = sorted(info.name for info in pkgutil.walk_packages(course_lib.__path__, "course_lib.")
-                 if info.name not in ("course_lib.validate", "course_lib.threads"))
+                 if info.name not in ("course_lib.validate", "course_lib.threads",
+                                      "course_lib.selfcheck"))
 
 
 def _headings(number: str) -> set[str]:

@@ -85,9 +85,10 @@ def test_student_version_fails_every_graded_test(tmp_path):
         assert "BEGIN SOLUTION" not in text and "HIDDEN TESTS" not in text
         assert "raise NotImplementedError()" in text
 
-    def validate(path):
-        return subprocess.run([BIN / "nbgrader", "validate", "--invert", path.name],
-                              cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    def validate(path):  # a cell may take nbval's 120 s, not only nbgrader's default 30 s
+        return subprocess.run([BIN / "nbgrader", "validate", "--invert", "--Execute.timeout=120",
+                               path.name], cwd=tmp_path, capture_output=True, text=True,
+                              timeout=600)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         results = dict(zip(NOTEBOOKS, pool.map(validate, NOTEBOOKS)))
