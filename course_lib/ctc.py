@@ -474,25 +474,13 @@ def _final_total(log_alpha: np.ndarray) -> float:
 
 
 def _shift(values: np.ndarray, by: int, allowed: np.ndarray | None = None) -> np.ndarray:
-    """values moved ``by`` places to the right (left if negative), -inf shifted in; entries
-    where ``allowed`` is False are -inf too."""
+    """values moved ``by`` (>= 1) places to the right, -inf shifted in; entries where
+    ``allowed`` is False are -inf too."""
     shifted = np.full_like(values, -np.inf)
-    if by > 0:
-        shifted[by:] = values[:-by]
-    else:
-        shifted[:by] = values[-by:]
+    shifted[by:] = values[:-by]
     if allowed is not None:
         shifted[~allowed] = -np.inf
     return shifted
-
-
-def _logsumexp3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """Elementwise log(exp(a) + exp(b) + exp(c)), exact -inf where all three are -inf."""
-    top = np.maximum(np.maximum(a, b), c)
-    safe_top = np.where(np.isneginf(top), 0.0, top)
-    with np.errstate(divide="ignore"):
-        return safe_top + np.log(np.exp(a - safe_top) + np.exp(b - safe_top)
-                                 + np.exp(c - safe_top))
 
 
 def _skip_mask(target: np.ndarray, blank: int) -> np.ndarray:
