@@ -9,6 +9,8 @@ notebooks import. One module per concept, in course order:
 * ``phones``     -- the one phone inventory, silence label, CTC labels and phone classes
 * ``features``   -- every spectrogram (NumPy, and torch for the models), the sample rate and
                     the one frame-time rule; the MFCC pipeline, step by step (notebook 01)
+* ``augment``    -- noise at a given SNR, synthetic rooms (reverb), speed perturbation and
+                    SpecAugment: what an encoder must learn to ignore (notebook 01)
 * ``hmm``        -- HMM forward, backward, posteriors and Viterbi in log space (notebook 02)
 * ``aligner``    -- phone HMMs trained on MFCCs, and forced alignment (notebook 02)
 * ``ctc``        -- CTC in log space: loss, gradient, alignment, decoding, merging (notebook 03)
