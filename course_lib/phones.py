@@ -5,13 +5,15 @@ Every module that names phones takes them from here: ``synth`` labels pauses wit
 the aligner and the distilled codec model the phones of :func:`inventory`, and the plots colour
 phones by :func:`phone_class`.
 
-The phones are eSpeak NG's as the corpus uses them: stress marks are kept apart (``Phone.stress``),
+The phones are those eSpeak NG's ``en-us`` voice says over the course's English word list
+(``data/text/english_words.txt``; ``tests/test_phones.py`` derives them from eSpeak), plus
+silence. They are eSpeak's symbols as the corpus uses them: stress marks are kept apart (``Phone.stress``),
 rhotic vowels and diphthongs are single phones (the synthesizer times them as one unit, so their
 true timings can be scored), and pauses are ``"sil"``. ::
 
-    LABELS   index:  0    1     2     3    ...  51
+    LABELS   index:  0    1     2     3    ...  58
              label:  -    sil   aɪ    aɪə  ...  ᵻ
-                     ^    ^------ PHONES (51) ------^
+                     ^    ^------ PHONES (58) ------^
                      the CTC blank (BLANK_SYMBOL)
 
 Explained in notebook 00, section "One sentence, with its ground truth" (phones and silence)
@@ -27,10 +29,10 @@ from course_lib import validate
 SILENCE = "sil"
 BLANK_SYMBOL = "-"
 PHONES = (
-    SILENCE, "aɪ", "aɪə", "aɪɚ", "aʊ", "b", "d", "eɪ", "f", "h", "i", "iː", "j", "k", "l", "m",
-    "n", "oʊ", "p", "s", "t", "tʃ", "uː", "v", "w", "z", "æ", "ð", "ŋ", "ɐ", "ɑː", "ɑːɹ", "ɔ",
-    "ɔː", "ɔːɹ", "ə", "əl", "ɚ", "ɛ", "ɛɹ", "ɜː", "ɡ", "ɪ", "ɪɹ", "ɹ", "ɾ", "ʃ", "ʊ", "ʊɹ",
-    "ʌ", "ᵻ",
+    SILENCE, "aɪ", "aɪə", "aɪɚ", "aʊ", "b", "d", "dʒ", "eɪ", "f", "h", "i", "iə", "iː", "j", "k",
+    "l", "m", "n", "n̩", "oʊ", "p", "s", "t", "tʃ", "uː", "v", "w", "z", "æ", "ð", "ŋ", "ɐ", "ɑː",
+    "ɑːɹ", "ɔ", "ɔɪ", "ɔː", "ɔːɹ", "ə", "əl", "ɚ", "ɛ", "ɛɹ", "ɜː", "ɡ", "ɪ", "ɪɹ", "ɹ", "ɾ", "ʃ",
+    "ʊ", "ʊɹ", "ʌ", "ʒ", "ʔ", "θ", "ᵻ",
 )
 LABELS = (BLANK_SYMBOL,) + PHONES  # index 0 is the CTC blank (course_lib.ctc.BLANK)
 _INDEX = {label: i for i, label in enumerate(LABELS)}
@@ -51,7 +53,7 @@ def phone_class(label: str) -> str:
 
 
 def phones_to_indices(phones) -> list[int]:
-    """Phone labels -> indices into :data:`LABELS` (1..51; 0 is the blank).
+    """Phone labels -> indices into :data:`LABELS` (1..58; 0 is the blank).
 
     Raises ``ValueError`` for a phone outside :data:`PHONES` (the blank included) and
     ``TypeError`` for a single string.

@@ -45,7 +45,7 @@ def test_corpus_is_varied_and_split_fixed():
     assert 30 <= min(pitches) and max(pitches) <= 70
     assert max(pitches) - min(pitches) >= 30 and len(set(pitches)) >= 20
     for utterance in corpus.utterances:
-        assert utterance.text[-1] in ".?"
+        assert utterance.text[-1] in ".?!"
         assert utterance.phones[-1].end == pytest.approx(utterance.duration)
 
 

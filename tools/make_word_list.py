@@ -14,7 +14,11 @@ Filters, applied in wordfreq's frequency order until 20,000 words are kept:
   ("don't", "it's"; not "'em", "rock'n'roll", "1st", "e.g", "café");
 * no single letters except "a" and "i";
 * at least one vowel letter (a, e, i, o, u, y): eSpeak NG spells a word without one letter by
-  letter ("tv", "nyc", "dc"), which would teach letter names, not the word.
+  letter ("tv", "nyc", "dc"), which would teach letter names, not the word;
+* English sounds only: no word whose eSpeak NG ``en-us`` pronunciation holds a phone that fewer
+  than MIN_WORDS_PER_PHONE of the candidates use -- the foreign sounds of a few loan words and
+  names (the /x/ of "bach", a nasal vowel, a trilled r), which no English corpus could repeat
+  a hundred times.
 
 The list feeds the corpus of notebook 03 and the phone inventory test; see data/text/README.md
 for the licence (CC BY-SA 4.0, derived from wordfreq's data).
@@ -36,6 +40,7 @@ OUTPUT = Path(__file__).resolve().parent.parent / "data" / "text" / "english_wor
 _LETTERS_WITH_ONE_INNER_APOSTROPHE = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _VOWEL_LETTERS = set("aeiouy")
 _SINGLE_LETTER_WORDS = {"a", "i"}
+MIN_WORDS_PER_PHONE = 20
 
 
 def keep_word(word: str) -> bool:
@@ -47,6 +52,19 @@ def keep_word(word: str) -> bool:
     if len(word) == 1:
         return word in _SINGLE_LETTER_WORDS
     return bool(_VOWEL_LETTERS.intersection(word))
+
+
+def english_sounds_only(words: list[str]) -> list[str]:
+    """``words`` without those whose pronunciation holds a phone rarer than
+    MIN_WORDS_PER_PHONE words (counted over ``words``)."""
+    from collections import Counter
+
+    from course_lib.synth import pronounce
+
+    pronunciations = pronounce(words)
+    words_per_phone = Counter(label for labels in pronunciations for label in set(labels))
+    return [word for word, labels in zip(words, pronunciations)
+            if all(words_per_phone[label] >= MIN_WORDS_PER_PHONE for label in labels)]
 
 
 def build_word_list(n_words: int = N_WORDS) -> list[str]:
@@ -62,7 +80,8 @@ def build_word_list(n_words: int = N_WORDS) -> list[str]:
     if version != WORDFREQ_VERSION:
         raise RuntimeError(f"wordfreq {WORDFREQ_VERSION} is needed for a byte-identical list, "
                            f"found {version}")
-    kept = [word for word in wordfreq.top_n_list("en", N_CANDIDATES) if keep_word(word)]
+    kept = english_sounds_only([word for word in wordfreq.top_n_list("en", N_CANDIDATES)
+                                if keep_word(word)])
     if len(kept) < n_words:
         raise RuntimeError(f"only {len(kept)} of {N_CANDIDATES} candidates pass the filters; "
                            f"raise N_CANDIDATES to reach {n_words}")
