@@ -45,13 +45,6 @@ TRAINING_CORPORA = {
     "recognizer": dict(n_utterances=3000, seed=1),
     "aligner": dict(n_utterances=1000, seed=2),
 }
-# Two human recordings from CMU ARCTIC (16 kHz; licences in data/real-speech/COPYING.*).
-REAL_RECORDINGS = {
-    "arctic_a0007": dict(file="arctic_a0007.wav", speaker="clb",
-                         text="And you always want to see it in the superlative degree."),
-    "arctic_a0009": dict(file="arctic_a0009.wav", speaker="slt",
-                         text="He turned sharply, and faced Gregson across the table."),
-}
 _INT16_SCALE = 32767  # waveforms are kept on the int16 grid, so the cache is exact and half size
 
 

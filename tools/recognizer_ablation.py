@@ -34,10 +34,10 @@ def real_speech_error_rates(model) -> dict[str, float]:
     from course_lib.synth import synthesize
 
     rates = {}
-    for name, recording in data.REAL_RECORDINGS.items():
-        audio = data.load_audio(data.WEIGHTS_DIR / "real-speech" / recording["file"])
-        reference = synthesize(recording["text"]).phone_labels
-        rates[name] = metrics.phone_error_rate([reference], [model.transcribe(audio)])
+    for name in data.REAL_RECORDINGS:
+        recording = data.load_real_recording(name)
+        reference = synthesize(recording.text).phone_labels
+        rates[name] = metrics.phone_error_rate([reference], [model.transcribe(recording.waveform)])
     return rates
 
 
