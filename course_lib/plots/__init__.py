@@ -9,7 +9,8 @@ module         notebook figures
 ``voice``      00       ``plot_recording`` (your own voice), ``draw_spikes``
 ``features``   01       ``plot_mfcc_settings``
 ``hmm``        02       ``plot_trellis``, ``plot_forced_alignment``, ``plot_self_loop_effect``
-``ctc``        03       ``plot_ctc_lattice``, ``plot_ctc_posteriors``, ``plot_human_and_synthesized``
+``ctc``        03       ``plot_ctc_lattice``, ``plot_ctc_posteriors``,
+                        ``plot_human_and_synthesized``
 ``alignment``  04       ``plot_three_alignments``
 ``tokens``     05, 06   ``plot_unit_rows``, ``plot_unit_purity``
 ``rvq``        06       ``plot_level_spectrograms``
