@@ -280,3 +280,112 @@ def _audio_source(path) -> tuple:
     if not path.is_file():
         raise ValueError(f"audio file {str(path)!r} does not exist")
     return path, f"audio file {str(path)!r}"
+
+
+# --- human recordings (CMU ARCTIC) -----------------------------------------------------------
+
+REAL_SPEECH_DIR = WEIGHTS_DIR / "real-speech"  # the recordings, their licences, a0009's labels
+
+# name -> (audio file, CMU ARCTIC speaker, what is said, HTS reference label file or None)
+REAL_RECORDINGS = {
+    "arctic_a0007": ("arctic_a0007.wav", "clb",
+                     "And you always want to see it in the superlative degree.", None),
+    "arctic_a0009": ("arctic_a0009.wav", "slt",
+                     "He turned sharply, and faced Gregson across the table.",
+                     "arctic_a0009_phone.lab"),
+}
+_HTS_STEPS_PER_SECOND = 10_000_000  # HTS label times count 100 ns steps
+
+
+@dataclass(frozen=True, eq=False)
+class RealRecording:
+    """A human recording shipped in ``data/real-speech/`` (see :data:`REAL_RECORDINGS`).
+
+    Attributes:
+        name: its key in :data:`REAL_RECORDINGS`, e.g. ``"arctic_a0009"``.
+        text: the sentence the speaker read.
+        speaker: the CMU ARCTIC speaker (``"slt"``, ``"clb"``).
+        waveform: float32 samples at ``sample_rate``, shape (n_samples,).
+        sample_rate: 16,000 Hz, the course's rate.
+        reference_phones: the HTS reference alignment mapped to eSpeak labels
+            (:func:`course_lib.phones.arpabet_to_phones`), a tuple of
+            :class:`course_lib.synth.Phone`; ``None`` for a recording without labels. It is an
+            automatic alignment, a reference rather than ground truth.
+
+    Explained in notebook 03, section "Human speech: what transfers".
+    """
+
+    name: str
+    text: str
+    speaker: str
+    waveform: np.ndarray
+    sample_rate: int
+    reference_phones: tuple[Phone, ...] | None
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds. Explained in notebook 03, section "Human speech: what transfers"."""
+        return len(self.waveform) / self.sample_rate
+
+
+def read_hts_labels(path) -> list[tuple[float, float, str]]:
+    """Read an HTS label file: one ``(start_s, end_s, arpabet)`` per line, in file order.
+
+    Each line is ``start end label`` with times in units of 100 ns; the phone is the part of a
+    full-context label between ``-`` and ``+`` (``x^sil-hh+iy=t@...`` -> ``hh``); a label with
+    neither is read whole (monophone files). Blank lines are skipped. Raises ``ValueError`` for
+    a missing file, a malformed line, times that are not integers, an end before its start, a
+    segment starting before the previous one ends, or a file without segments.
+
+    Explained in notebook 03, section "Human speech: what transfers".
+    """
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path), got "
+                        f"{validate.describe(path)}")
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"label file {str(path)!r} does not exist")
+    segments: list[tuple[float, float, str]] = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        if line.strip():
+            segments.append(_hts_segment(line, f"{path.name} line {number}", segments))
+    if not segments:
+        raise ValueError(f"label file {str(path)!r} must hold at least one segment, got none")
+    return segments
+
+
+def _hts_segment(line: str, where: str, previous: list) -> tuple[float, float, str]:
+    """One ``start end label`` line as ``(start_s, end_s, phone)``, checked against ``previous``."""
+    fields = line.split()
+    if len(fields) != 3 or not (fields[0].isdigit() and fields[1].isdigit()):
+        raise ValueError(f"{where} must read 'start end label' with integer times in 100 ns, "
+                         f"got {line.strip()[:60]!r}")
+    start, end = (int(fields[0]) / _HTS_STEPS_PER_SECOND, int(fields[1]) / _HTS_STEPS_PER_SECOND)
+    label = fields[2]
+    if "-" in label and "+" in label:
+        label = label.split("-", 1)[1].split("+", 1)[0]
+    if end < start or (previous and start < previous[-1][1] - 1e-9):
+        raise ValueError(f"{where} must start at or after the previous end and end at or "
+                         f"after its start, got {start:.4f}-{end:.4f} s")
+    return start, end, label
+
+
+def load_real_recording(name: str) -> RealRecording:
+    """Load one of the human recordings of :data:`REAL_RECORDINGS` at 16 kHz.
+
+    ``name`` is a key of :data:`REAL_RECORDINGS` (``"arctic_a0007"``, ``"arctic_a0009"``).
+    The audio is read by :func:`load_audio`; a recording with an HTS label file gets its
+    reference phones in eSpeak labels (:func:`read_hts_labels`, then
+    :func:`course_lib.phones.arpabet_to_phones`).
+
+    Explained in notebook 03, section "Human speech: what transfers".
+    """
+    from course_lib.phones import arpabet_to_phones
+
+    name = validate.choice(validate.text(name, "name"), "name", tuple(REAL_RECORDINGS))
+    audio_file, speaker, text, label_file = REAL_RECORDINGS[name]
+    waveform = load_audio(REAL_SPEECH_DIR / audio_file)
+    reference = None
+    if label_file is not None:
+        reference = arpabet_to_phones(read_hts_labels(REAL_SPEECH_DIR / label_file))
+    return RealRecording(name, text, speaker, waveform, SAMPLE_RATE, reference)
