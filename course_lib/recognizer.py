@@ -174,7 +174,7 @@ def augmented_features(waveform: np.ndarray, augmentations, rng: np.random.Gener
     return log_mels
 
 
-def train(epochs: int = 12, batch_size: int = 16, learning_rate: float = 3e-3, seed: int = 0,
+def train(epochs: int = 8, batch_size: int = 16, learning_rate: float = 3e-3, seed: int = 0,
           augmentations=SHIPPED_AUGMENTATIONS, *, out: str | Path, device: str = "cpu"
           ) -> PhoneRecognizer:
     """Train the recognizer with CTC on the training split of
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> None:
     print the phone error rates on :func:`evaluation_sets`.
     Explained in notebook 03, section "A small CTC phone recognizer"."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=3e-3)
     parser.add_argument("--seed", type=int, default=0)
