@@ -119,6 +119,24 @@ def add_reverb(waveform, rt60: float, *, sample_rate: int = features.SAMPLE_RATE
     return reverberant.astype(np.float32)
 
 
+def room_and_noise(waveform, *, snr_db: float | None, rt60: float, color: str = "pink",
+                   seed: int = 0, sample_rate: int = features.SAMPLE_RATE) -> np.ndarray:
+    """``waveform`` in a room of ``rt60`` seconds (0: no room; :func:`add_reverb`), then with
+    ``color`` noise at ``snr_db`` dB of the reverberant speech (None: no noise;
+    :func:`add_noise`), as a far microphone hears it. Float32, same length as ``waveform``.
+    Explained in notebook 01, section "Content buried under speaker, room and noise".
+    """
+    degraded = validate.waveform(waveform).astype(np.float32)
+    rt60 = validate.real(rt60, "rt60", minimum=0, maximum=MAX_RT60)
+    validate.choice(color, "color", NOISE_COLORS)  # checked before the work, used by add_noise
+    validate.integer(seed, "seed", minimum=0)
+    if rt60 > 0:
+        degraded = add_reverb(degraded, rt60, sample_rate=sample_rate, seed=seed)
+    if snr_db is not None:
+        degraded = add_noise(degraded, snr_db, seed=seed, color=color)
+    return degraded
+
+
 def perturb_speed(waveform, factor: float) -> np.ndarray:
     """Speed perturbation: play ``waveform`` ``factor`` times faster, pitch and tempo together.
 

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from course_lib import augment, metrics
+from course_lib import augment, features, metrics
 
 
 def speechlike(n_samples, seed=0):
@@ -125,6 +125,39 @@ def test_more_reverb_smears_more_energy_past_the_end_of_a_click():
     click[100:110] = 0.5
     after = [np.sum(augment.add_reverb(click, rt60)[2_000:] ** 2) for rt60 in (0.2, 0.5, 0.9)]
     assert after[0] < after[1] < after[2]
+
+
+def test_room_and_noise_is_reverb_then_noise_and_zero_or_none_leave_each_out():
+    clean = speechlike(5_000, seed=4)
+    far = augment.room_and_noise(clean, snr_db=5.0, rt60=0.4, color="white", seed=2)
+    reverberant = augment.add_reverb(clean, 0.4, seed=2)
+    np.testing.assert_array_equal(far, augment.add_noise(reverberant, 5.0, seed=2, color="white"))
+    np.testing.assert_array_equal(augment.room_and_noise(clean, snr_db=None, rt60=0.4, seed=2),
+                                  reverberant)
+    np.testing.assert_array_equal(augment.room_and_noise(clean, snr_db=5.0, rt60=0, seed=2),
+                                  augment.add_noise(clean, 5.0, seed=2, color="pink"))
+    np.testing.assert_array_equal(augment.room_and_noise(clean, snr_db=None, rt60=0.0), clean)
+
+
+def test_room_and_noise_figure_and_explorer():
+    from course_lib.plots import plot_room_and_noise
+    from course_lib.synth import synthesize
+    from course_lib.widgets import room_and_noise_explorer
+
+    clean = speechlike(8_000)
+    figure = plot_room_and_noise(clean, snr_db=0.0, rt60=0.5, color="white")
+    titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_visible()]
+    assert titles == ["clean", "room RT60 0.5 s, white noise at 0 dB SNR"]
+    shown = figure.axes[1].images[0].get_array().T
+    far = augment.room_and_noise(clean, snr_db=0.0, rt60=0.5, color="white")
+    np.testing.assert_allclose(shown, features.log_mel_spectrogram(far, top_db=None))
+    explorer = room_and_noise_explorer(synthesize("The cat sat."))
+    assert "pink noise at 10 dB SNR" in explorer.result.axes[1].get_title(loc="left")
+    explorer.children[0].value = -5.0  # SNR
+    explorer.children[1].value = 0.8   # RT60
+    explorer.children[2].value = "white"
+    assert explorer.result.axes[1].get_title(loc="left") == \
+        "room RT60 0.8 s, white noise at -5 dB SNR"
 
 
 # --- speed ---
@@ -269,6 +302,9 @@ BAD_CALLS = [
     (lambda: augment.add_reverb([], 0.3), ValueError, "waveform"),
     (lambda: augment.add_reverb(CLEAN, np.nan), ValueError, "rt60"),
     (lambda: augment.add_reverb("abc", 0.3), TypeError, "waveform"),
+    (lambda: augment.room_and_noise(CLEAN, snr_db=None, rt60=-1), ValueError, "rt60"),
+    (lambda: augment.room_and_noise(CLEAN, snr_db=None, rt60=0, color="red"), ValueError, "color"),
+    (lambda: augment.room_and_noise(CLEAN, snr_db="5", rt60=0), TypeError, "snr_db"),
     (lambda: augment.perturb_speed(CLEAN, 0), ValueError, "factor"),
     (lambda: augment.perturb_speed(CLEAN, 3.0), ValueError, "factor"),
     (lambda: augment.perturb_speed(CLEAN, True), TypeError, "factor"),

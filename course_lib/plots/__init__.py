@@ -7,7 +7,7 @@ module         notebook figures
 ``common``     00-06    shared pieces: ``draw_spectrogram``, ``draw_phones``, colours
 ``mismatches`` 00       ``plot_utterance``, ``plot_alignments``, ``plot_token_rows``
 ``voice``      00       ``plot_recording`` (your own voice), ``draw_spikes``
-``features``   01       ``plot_mfcc_settings``, ``plot_conditions`` (room and noise)
+``features``   01       ``plot_mfcc_settings``, ``plot_conditions``, ``plot_room_and_noise``
 ``hmm``        02       ``plot_trellis``, ``plot_forced_alignment``, ``plot_self_loop_effect``
 ``ctc``        03       ``plot_ctc_lattice``, ``plot_ctc_posteriors``
 ``alignment``  04       ``plot_three_alignments``
@@ -42,6 +42,7 @@ _MODULE_OF = {
     "plot_token_rows": "mismatches", "draw_token_rows": "mismatches",
     "plot_mfcc_settings": "features", "draw_frame_matrix": "features",
     "plot_conditions": "features", "draw_log_mel": "features",
+    "plot_room_and_noise": "features",
     "plot_trellis": "hmm", "draw_trellis": "hmm", "plot_forced_alignment": "hmm",
     "plot_self_loop_effect": "hmm", "draw_duration_fit": "hmm",
     "plot_ctc_lattice": "ctc", "draw_ctc_lattice": "ctc", "plot_ctc_posteriors": "ctc",
@@ -78,7 +79,8 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
                                       draw_label_probabilities, plot_ctc_lattice,
                                       plot_ctc_posteriors)
     from course_lib.plots.features import (draw_frame_matrix, draw_log_mel,
-                                           plot_conditions, plot_mfcc_settings)
+                                           plot_conditions, plot_mfcc_settings,
+                                           plot_room_and_noise)
     from course_lib.plots.hmm import (draw_duration_fit, draw_trellis, plot_forced_alignment,
                                       plot_self_loop_effect, plot_trellis)
     from course_lib.plots.mismatches import (draw_token_rows, plot_alignments, plot_token_rows,

@@ -107,3 +107,31 @@ def plot_conditions(waveforms: dict[str, np.ndarray], sample_rate: int = feature
     for ax in axes[-n_columns:]:
         ax.set_xlabel("time (s)")
     return figure
+
+
+def plot_room_and_noise(waveform: np.ndarray, sample_rate: int = features.SAMPLE_RATE, *,
+                        snr_db: float | None = 10.0, rt60: float = 0.0, color: str = "pink",
+                        seed: int = 0) -> Figure:
+    """``waveform`` (n_samples,) clean, and in a room of reverberation time ``rt60`` s
+    (0: no room; :func:`course_lib.augment.add_reverb`) with ``color`` noise at ``snr_db`` dB
+    added after it (None: no noise; :func:`course_lib.augment.add_noise`): their log mel
+    spectrograms, one above the other on the clean one's colour scale. The figure of notebook
+    01's room-and-noise explorer; the degraded waveform is
+    :func:`course_lib.augment.room_and_noise`.
+
+    Explained in notebook 01, section "Content buried under speaker, room and noise".
+    """
+    from course_lib import augment
+
+    degraded = augment.room_and_noise(waveform, snr_db=snr_db, rt60=rt60, color=color,
+                                      seed=seed, sample_rate=sample_rate)
+    figure = plot_conditions({"clean": waveform, _condition_name(snr_db, rt60, color): degraded},
+                             sample_rate, n_columns=1)
+    figure.set_size_inches(10, 5)
+    return figure
+
+
+def _condition_name(snr_db, rt60, color) -> str:
+    room = f"room RT60 {rt60:g} s" if rt60 else "no room"
+    noise = f"{color} noise at {snr_db:g} dB SNR" if snr_db is not None else "no noise"
+    return f"{room}, {noise}"
