@@ -24,6 +24,7 @@ import numpy as np
 from course_lib import features, validate
 
 NOISE_COLORS = ("white", "pink")
+MAX_SNR_DB = 200.0  # +-: far beyond audible (the float32 noise floor is ~150 dB down)
 MAX_RT60 = 10.0  # seconds: longer than any room a learner will model (a cathedral is ~8 s)
 
 
@@ -59,11 +60,12 @@ def make_noise(n_samples: int, *, color: str = "white", seed: int = 0) -> np.nda
 def noise_at_snr(waveform, snr_db: float, *, seed: int = 0, color: str = "white") -> np.ndarray:
     """The noise :func:`add_noise` adds: :func:`make_noise` scaled so that
     ``10 log10(sum x^2 / sum n^2) == snr_db`` (float64, exact to rounding; shape of ``waveform``).
+    ``snr_db`` lies within +-``MAX_SNR_DB`` (200 dB).
 
     Explained in notebook 01, section "Content buried under speaker, room and noise".
     """
     samples = validate.waveform(waveform)
-    snr_db = validate.real(snr_db, "snr_db")
+    snr_db = validate.real(snr_db, "snr_db", minimum=-MAX_SNR_DB, maximum=MAX_SNR_DB)
     signal_energy = float(np.sum(samples ** 2))
     if signal_energy == 0:
         raise ValueError("waveform must have non-zero energy (it is the signal of the SNR), "

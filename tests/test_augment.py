@@ -290,6 +290,7 @@ BAD_CALLS = [
     (lambda: augment.add_noise(np.zeros(50), 10), ValueError, "waveform"),
     (lambda: augment.add_noise(CLEAN, float("inf")), ValueError, "snr_db"),
     (lambda: augment.add_noise(CLEAN, "10"), TypeError, "snr_db"),
+    (lambda: augment.add_noise(CLEAN, 1e300), ValueError, "snr_db"),
     (lambda: augment.add_noise(CLEAN, 10, color="blue"), ValueError, "color"),
     (lambda: augment.add_noise(CLEAN, 10, seed=-1), ValueError, "seed"),
     (lambda: augment.add_noise(CLEAN, 10, seed=1.0), TypeError, "seed"),
