@@ -101,8 +101,8 @@ def room_impulse_response(rt60: float, *, sample_rate: int = features.SAMPLE_RAT
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     seed = validate.integer(seed, "seed", minimum=0)
     n_samples = max(2, round(rt60 * sample_rate))
-    times = np.arange(1, n_samples) / sample_rate
-    tail = np.random.default_rng(seed).standard_normal(n_samples - 1)
+    times = np.arange(n_samples - 1) / sample_rate  # from the first tail sample, which keeps
+    tail = np.random.default_rng(seed).standard_normal(n_samples - 1)  # a very short room finite
     tail *= np.exp(-3.0 * np.log(10.0) * times / rt60)
     tail /= np.sqrt(np.sum(tail ** 2))  # tail energy 1 == direct-path energy
     response = np.concatenate([[1.0], tail]) / np.sqrt(2.0)
@@ -123,7 +123,7 @@ def add_reverb(waveform, rt60: float, *, sample_rate: int = features.SAMPLE_RATE
     samples = validate.waveform(waveform)
     response = room_impulse_response(rt60, sample_rate=sample_rate, seed=seed)
     reverberant = fftconvolve(samples, response.astype(np.float64))[: len(samples)]
-    peak = float(np.max(np.abs(reverberant))) if len(samples) else 0.0
+    peak = float(np.max(np.abs(reverberant)))
     if peak > 1.0:
         reverberant /= peak
     return reverberant.astype(np.float32)

@@ -94,6 +94,35 @@ def test_room_impulse_response_decays_60_db_in_rt60(rt60, seed):
     assert schroeder_rt60(response) == pytest.approx(rt60, rel=0.10)
 
 
+def test_room_impulse_response_rt60_is_unbiased_over_seeds():
+    for rt60 in (0.3, 0.8):  # each response within 10%; their mean much closer
+        estimates = [schroeder_rt60(augment.room_impulse_response(rt60, seed=seed))
+                     for seed in range(10)]
+        assert np.mean(estimates) == pytest.approx(rt60, rel=0.02)
+
+
+def test_the_shortest_room_is_the_direct_path_and_one_echo_sample():
+    response = augment.room_impulse_response(1e-6)
+    assert len(response) == 2 and response[0] > 0  # the direct path, and an echo as loud
+    np.testing.assert_allclose(np.abs(response), np.sqrt(0.5), rtol=1e-6)
+    assert np.isfinite(augment.room_impulse_response(1e-3, sample_rate=1)).all()
+    assert len(augment.room_impulse_response(augment.MAX_RT60, sample_rate=100)) == 1_000
+    with pytest.raises(ValueError, match="rt60"):
+        augment.room_impulse_response(augment.MAX_RT60 + 0.01)
+
+
+def test_the_default_seed_is_zero_and_one_sample_of_noise_works():
+    clean = speechlike(1_000)
+    assert np.array_equal(augment.add_noise(clean, 5), augment.add_noise(clean, 5, seed=0))
+    assert np.array_equal(augment.noise_at_snr(clean, 5), augment.noise_at_snr(clean, 5, seed=0))
+    assert np.array_equal(augment.make_noise(10), augment.make_noise(10, seed=0))
+    assert np.array_equal(augment.add_reverb(clean, 0.2), augment.add_reverb(clean, 0.2, seed=0))
+    assert np.array_equal(augment.room_impulse_response(0.2),
+                          augment.room_impulse_response(0.2, seed=0))
+    for color in augment.NOISE_COLORS:  # one sample of mean power 1
+        np.testing.assert_allclose(np.abs(augment.make_noise(1, color=color)), 1.0)
+
+
 def test_room_impulse_response_scales_with_the_sample_rate():
     response = augment.room_impulse_response(0.4, sample_rate=8_000, seed=4)
     assert len(response) == 3_200
