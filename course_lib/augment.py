@@ -24,38 +24,48 @@ import numpy as np
 from course_lib import features, validate
 
 NOISE_COLORS = ("white", "pink")
+MAX_SNR_DB = 200.0  # +-: far beyond audible (the float32 noise floor is ~150 dB down)
 MAX_RT60 = 10.0  # seconds: longer than any room a learner will model (a cathedral is ~8 s)
+
+
+# A 3-pole, 3-zero filter whose gain falls 3 dB per octave (within about half a dB from 30 Hz
+# to 4 kHz at 16 kHz), the approximation of 1/f noise published by Julius O. Smith III.
+_PINK_B = (0.049922035, -0.095993537, 0.050612699, -0.004408786)
+_PINK_A = (1.0, -2.494956002, 2.017265875, -0.522189400)
+_PINK_WARM_UP = 2_000  # samples dropped while the filter settles (slowest pole 0.995: ~200)
 
 
 def make_noise(n_samples: int, *, color: str = "white", seed: int = 0) -> np.ndarray:
     """Gaussian noise of one colour, shape (n_samples,), float64, mean power 1.
 
-    ``"white"`` has the same power at every frequency; ``"pink"`` has power falling as
-    ``1 / f`` (3 dB per octave), shaped in the frequency domain with no energy at 0 Hz.
+    ``"white"`` has the same power at every frequency; ``"pink"`` is white noise through a
+    fixed filter whose power falls as ``1 / f`` (3 dB per octave, to about half a dB), the
+    spectrum of much everyday background noise.
     Explained in notebook 01, section "Content buried under speaker, room and noise".
     """
+    from scipy.signal import lfilter
+
     n_samples = validate.integer(n_samples, "n_samples", minimum=1)
     color = validate.choice(color, "color", NOISE_COLORS)
     seed = validate.integer(seed, "seed", minimum=0)
-    white = np.random.default_rng(seed).standard_normal(n_samples)
-    if color == "pink" and n_samples > 1:
-        spectrum = np.fft.rfft(white)
-        frequencies = np.arange(len(spectrum), dtype=np.float64)
-        spectrum[1:] /= np.sqrt(frequencies[1:])
-        spectrum[0] = 0.0
-        white = np.fft.irfft(spectrum, n=n_samples)
-    power = np.mean(white ** 2)
-    return white / np.sqrt(power) if power > 0 else np.ones(n_samples)
+    rng = np.random.default_rng(seed)
+    if color == "white":
+        noise = rng.standard_normal(n_samples)
+    else:
+        white = rng.standard_normal(n_samples + _PINK_WARM_UP)
+        noise = lfilter(_PINK_B, _PINK_A, white)[_PINK_WARM_UP:]
+    return noise / np.sqrt(np.mean(noise ** 2))
 
 
 def noise_at_snr(waveform, snr_db: float, *, seed: int = 0, color: str = "white") -> np.ndarray:
     """The noise :func:`add_noise` adds: :func:`make_noise` scaled so that
     ``10 log10(sum x^2 / sum n^2) == snr_db`` (float64, exact to rounding; shape of ``waveform``).
+    ``snr_db`` lies within +-``MAX_SNR_DB`` (200 dB).
 
     Explained in notebook 01, section "Content buried under speaker, room and noise".
     """
     samples = validate.waveform(waveform)
-    snr_db = validate.real(snr_db, "snr_db")
+    snr_db = validate.real(snr_db, "snr_db", minimum=-MAX_SNR_DB, maximum=MAX_SNR_DB)
     signal_energy = float(np.sum(samples ** 2))
     if signal_energy == 0:
         raise ValueError("waveform must have non-zero energy (it is the signal of the SNR), "
@@ -91,8 +101,8 @@ def room_impulse_response(rt60: float, *, sample_rate: int = features.SAMPLE_RAT
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     seed = validate.integer(seed, "seed", minimum=0)
     n_samples = max(2, round(rt60 * sample_rate))
-    times = np.arange(1, n_samples) / sample_rate
-    tail = np.random.default_rng(seed).standard_normal(n_samples - 1)
+    times = np.arange(n_samples - 1) / sample_rate  # from the first tail sample, which keeps
+    tail = np.random.default_rng(seed).standard_normal(n_samples - 1)  # a very short room finite
     tail *= np.exp(-3.0 * np.log(10.0) * times / rt60)
     tail /= np.sqrt(np.sum(tail ** 2))  # tail energy 1 == direct-path energy
     response = np.concatenate([[1.0], tail]) / np.sqrt(2.0)
@@ -113,10 +123,28 @@ def add_reverb(waveform, rt60: float, *, sample_rate: int = features.SAMPLE_RATE
     samples = validate.waveform(waveform)
     response = room_impulse_response(rt60, sample_rate=sample_rate, seed=seed)
     reverberant = fftconvolve(samples, response.astype(np.float64))[: len(samples)]
-    peak = float(np.max(np.abs(reverberant))) if len(samples) else 0.0
+    peak = float(np.max(np.abs(reverberant)))
     if peak > 1.0:
         reverberant /= peak
     return reverberant.astype(np.float32)
+
+
+def room_and_noise(waveform, *, snr_db: float | None, rt60: float, color: str = "pink",
+                   seed: int = 0, sample_rate: int = features.SAMPLE_RATE) -> np.ndarray:
+    """``waveform`` in a room of ``rt60`` seconds (0: no room; :func:`add_reverb`), then with
+    ``color`` noise at ``snr_db`` dB of the reverberant speech (None: no noise;
+    :func:`add_noise`), as a far microphone hears it. Float32, same length as ``waveform``.
+    Explained in notebook 01, section "Content buried under speaker, room and noise".
+    """
+    degraded = validate.waveform(waveform).astype(np.float32)
+    rt60 = validate.real(rt60, "rt60", minimum=0, maximum=MAX_RT60)
+    validate.choice(color, "color", NOISE_COLORS)  # checked before the work, used by add_noise
+    validate.integer(seed, "seed", minimum=0)
+    if rt60 > 0:
+        degraded = add_reverb(degraded, rt60, sample_rate=sample_rate, seed=seed)
+    if snr_db is not None:
+        degraded = add_noise(degraded, snr_db, seed=seed, color=color)
+    return degraded
 
 
 def perturb_speed(waveform, factor: float) -> np.ndarray:

@@ -126,7 +126,7 @@ ARPABET_TO_PHONES = {
     "b": "b", "ch": "tʃ", "d": "d", "dh": "ð", "dx": "ɾ", "el": "əl", "en": "n̩", "f": "f",
     "g": "ɡ", "hh": "h", "jh": "dʒ", "k": "k", "l": "l", "m": "m", "n": "n", "ng": "ŋ", "p": "p",
     "r": "ɹ", "s": "s", "sh": "ʃ", "t": "t", "th": "θ", "v": "v", "w": "w", "y": "j", "z": "z",
-    "zh": "ʒ",
+    "zh": "ʒ", "q": "ʔ",  # TIMIT's glottal stop
     # pauses
     "pau": SILENCE, "sil": SILENCE, "h#": SILENCE,
 }

@@ -2,13 +2,14 @@
 
 import numpy as np
 import pytest
+import scipy.signal
 import torch
 import torchaudio
 from hypothesis import given
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from course_lib import augment, metrics
+from course_lib import augment, features, metrics
 
 
 def speechlike(n_samples, seed=0):
@@ -57,18 +58,19 @@ def test_add_noise_matches_torchaudio_with_the_same_noise(color):
 
 
 def test_pink_noise_has_3_db_less_power_per_octave_and_white_is_flat():
-    def band_power(noise, low, high):
-        spectrum = np.abs(np.fft.rfft(noise)) ** 2
-        frequencies = np.fft.rfftfreq(len(noise), 1 / 16_000)
-        return spectrum[(frequencies >= low) & (frequencies < high)].mean()
+    def octave_steps(noise):
+        """dB between the mean power density of each octave from 125 Hz and the next (Welch)."""
+        frequencies, density = scipy.signal.welch(noise, fs=16_000, nperseg=4_096)
+        band = [density[(frequencies >= low) & (frequencies < 2 * low)].mean()
+                for low in (125, 250, 500, 1_000, 2_000)]
+        return 10 * np.log10(np.array(band[:-1]) / np.array(band[1:]))
 
-    pink = augment.make_noise(160_000, color="pink", seed=0)
-    white = augment.make_noise(160_000, color="white", seed=0)
-    for low in (250, 500, 1_000, 2_000):  # mean power density, octave against the next
-        pink_step = 10 * np.log10(band_power(pink, low, 2 * low) / band_power(pink, 2 * low, 4 * low))
-        white_step = 10 * np.log10(band_power(white, low, 2 * low) / band_power(white, 2 * low, 4 * low))
-        assert pink_step == pytest.approx(10 * np.log10(2), abs=0.3)
-        assert white_step == pytest.approx(0.0, abs=0.3)
+    pink = augment.make_noise(320_000, color="pink", seed=0)
+    white = augment.make_noise(320_000, color="white", seed=0)
+    steps = octave_steps(pink)  # 1/f: 3.01 dB an octave, up to the filter's ripple
+    np.testing.assert_allclose(steps, 10 * np.log10(2), atol=0.75)
+    assert steps.sum() == pytest.approx(4 * 10 * np.log10(2), abs=1.0)
+    np.testing.assert_allclose(octave_steps(white), 0.0, atol=0.4)  # estimation error
     assert np.mean(pink ** 2) == pytest.approx(1.0) and np.mean(white ** 2) == pytest.approx(1.0)
 
 
@@ -90,6 +92,35 @@ def test_room_impulse_response_decays_60_db_in_rt60(rt60, seed):
     assert np.sum(response.astype(np.float64) ** 2) == pytest.approx(1.0, rel=1e-5)
     assert np.argmax(np.abs(response)) == 0  # the direct path comes first and is the loudest
     assert schroeder_rt60(response) == pytest.approx(rt60, rel=0.10)
+
+
+def test_room_impulse_response_rt60_is_unbiased_over_seeds():
+    for rt60 in (0.3, 0.8):  # each response within 10%; their mean much closer
+        estimates = [schroeder_rt60(augment.room_impulse_response(rt60, seed=seed))
+                     for seed in range(10)]
+        assert np.mean(estimates) == pytest.approx(rt60, rel=0.02)
+
+
+def test_the_shortest_room_is_the_direct_path_and_one_echo_sample():
+    response = augment.room_impulse_response(1e-6)
+    assert len(response) == 2 and response[0] > 0  # the direct path, and an echo as loud
+    np.testing.assert_allclose(np.abs(response), np.sqrt(0.5), rtol=1e-6)
+    assert np.isfinite(augment.room_impulse_response(1e-3, sample_rate=1)).all()
+    assert len(augment.room_impulse_response(augment.MAX_RT60, sample_rate=100)) == 1_000
+    with pytest.raises(ValueError, match="rt60"):
+        augment.room_impulse_response(augment.MAX_RT60 + 0.01)
+
+
+def test_the_default_seed_is_zero_and_one_sample_of_noise_works():
+    clean = speechlike(1_000)
+    assert np.array_equal(augment.add_noise(clean, 5), augment.add_noise(clean, 5, seed=0))
+    assert np.array_equal(augment.noise_at_snr(clean, 5), augment.noise_at_snr(clean, 5, seed=0))
+    assert np.array_equal(augment.make_noise(10), augment.make_noise(10, seed=0))
+    assert np.array_equal(augment.add_reverb(clean, 0.2), augment.add_reverb(clean, 0.2, seed=0))
+    assert np.array_equal(augment.room_impulse_response(0.2),
+                          augment.room_impulse_response(0.2, seed=0))
+    for color in augment.NOISE_COLORS:  # one sample of mean power 1
+        np.testing.assert_allclose(np.abs(augment.make_noise(1, color=color)), 1.0)
 
 
 def test_room_impulse_response_scales_with_the_sample_rate():
@@ -125,6 +156,39 @@ def test_more_reverb_smears_more_energy_past_the_end_of_a_click():
     click[100:110] = 0.5
     after = [np.sum(augment.add_reverb(click, rt60)[2_000:] ** 2) for rt60 in (0.2, 0.5, 0.9)]
     assert after[0] < after[1] < after[2]
+
+
+def test_room_and_noise_is_reverb_then_noise_and_zero_or_none_leave_each_out():
+    clean = speechlike(5_000, seed=4)
+    far = augment.room_and_noise(clean, snr_db=5.0, rt60=0.4, color="white", seed=2)
+    reverberant = augment.add_reverb(clean, 0.4, seed=2)
+    np.testing.assert_array_equal(far, augment.add_noise(reverberant, 5.0, seed=2, color="white"))
+    np.testing.assert_array_equal(augment.room_and_noise(clean, snr_db=None, rt60=0.4, seed=2),
+                                  reverberant)
+    np.testing.assert_array_equal(augment.room_and_noise(clean, snr_db=5.0, rt60=0, seed=2),
+                                  augment.add_noise(clean, 5.0, seed=2, color="pink"))
+    np.testing.assert_array_equal(augment.room_and_noise(clean, snr_db=None, rt60=0.0), clean)
+
+
+def test_room_and_noise_figure_and_explorer():
+    from course_lib.plots import plot_room_and_noise
+    from course_lib.synth import synthesize
+    from course_lib.widgets import room_and_noise_explorer
+
+    clean = speechlike(8_000)
+    figure = plot_room_and_noise(clean, snr_db=0.0, rt60=0.5, color="white")
+    titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_visible()]
+    assert titles == ["clean", "room RT60 0.5 s, white noise at 0 dB SNR"]
+    shown = figure.axes[1].images[0].get_array().T
+    far = augment.room_and_noise(clean, snr_db=0.0, rt60=0.5, color="white")
+    np.testing.assert_allclose(shown, features.log_mel_spectrogram(far, top_db=None))
+    explorer = room_and_noise_explorer(synthesize("The cat sat."))
+    assert "pink noise at 10 dB SNR" in explorer.result.axes[1].get_title(loc="left")
+    explorer.children[0].value = -5.0  # SNR
+    explorer.children[1].value = 0.8   # RT60
+    explorer.children[2].value = "white"
+    assert explorer.result.axes[1].get_title(loc="left") == \
+        "room RT60 0.8 s, white noise at -5 dB SNR"
 
 
 # --- speed ---
@@ -255,6 +319,7 @@ BAD_CALLS = [
     (lambda: augment.add_noise(np.zeros(50), 10), ValueError, "waveform"),
     (lambda: augment.add_noise(CLEAN, float("inf")), ValueError, "snr_db"),
     (lambda: augment.add_noise(CLEAN, "10"), TypeError, "snr_db"),
+    (lambda: augment.add_noise(CLEAN, 1e300), ValueError, "snr_db"),
     (lambda: augment.add_noise(CLEAN, 10, color="blue"), ValueError, "color"),
     (lambda: augment.add_noise(CLEAN, 10, seed=-1), ValueError, "seed"),
     (lambda: augment.add_noise(CLEAN, 10, seed=1.0), TypeError, "seed"),
@@ -269,6 +334,9 @@ BAD_CALLS = [
     (lambda: augment.add_reverb([], 0.3), ValueError, "waveform"),
     (lambda: augment.add_reverb(CLEAN, np.nan), ValueError, "rt60"),
     (lambda: augment.add_reverb("abc", 0.3), TypeError, "waveform"),
+    (lambda: augment.room_and_noise(CLEAN, snr_db=None, rt60=-1), ValueError, "rt60"),
+    (lambda: augment.room_and_noise(CLEAN, snr_db=None, rt60=0, color="red"), ValueError, "color"),
+    (lambda: augment.room_and_noise(CLEAN, snr_db="5", rt60=0), TypeError, "snr_db"),
     (lambda: augment.perturb_speed(CLEAN, 0), ValueError, "factor"),
     (lambda: augment.perturb_speed(CLEAN, 3.0), ValueError, "factor"),
     (lambda: augment.perturb_speed(CLEAN, True), TypeError, "factor"),

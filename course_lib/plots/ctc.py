@@ -12,6 +12,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from course_lib import ctc, features, validate
+from course_lib.plots.features import draw_log_mel
 from course_lib.plots.common import (CLASS_COLORS, draw_phones, draw_spectrogram, frame_cells,
                                      name_row)
 from course_lib.phones import phone_class
@@ -178,24 +179,6 @@ def plot_ctc_posteriors(
     return figure
 
 
-def draw_log_mel(ax, waveform: np.ndarray, sample_rate: int = 16_000, *, n_mels: int = 40,
-                 top_db: float = 80.0) -> None:
-    """The log-mel spectrogram of ``waveform`` (n_samples,) on ``ax``: mel band index against
-    time, in dB, the top ``top_db`` dB.
-
-    ``n_mels`` bands from 25 ms windows every 10 ms, computed by
-    :func:`course_lib.features.log_mel_spectrogram` (the recognizer's 40 bands by default);
-    each column sits at its frame's centre, :func:`course_lib.features.frame_times`.
-
-    Explained in notebook 03, section "Human speech: what transfers".
-    """
-    log_mel = features.log_mel_spectrogram(waveform, sample_rate, n_mels=n_mels, top_db=top_db)
-    times = features.frame_times(len(log_mel), sample_rate=sample_rate)
-    ax.pcolormesh(times, np.arange(n_mels), log_mel.T, shading="nearest", cmap="magma",
-                  vmin=log_mel.max() - top_db, vmax=log_mel.max(), rasterized=True)
-    ax.set_ylabel("mel band")
-
-
 def plot_human_and_synthesized(human: np.ndarray, synthesized: np.ndarray,
                                sample_rate: int = 16_000, *, human_rows=None,
                                synthesized_rows=None, title: str = "") -> Figure:
@@ -210,7 +193,7 @@ def plot_human_and_synthesized(human: np.ndarray, synthesized: np.ndarray,
 
     ``human`` and ``synthesized`` are waveforms (n_samples,) at ``sample_rate``; each rows
     argument maps a row name to a sequence of :class:`course_lib.synth.Phone` (``None``: no
-    rows). Drawn by :func:`draw_log_mel` and :func:`course_lib.plots.draw_phones`.
+    rows). Drawn by :func:`course_lib.plots.draw_log_mel` and :func:`course_lib.plots.draw_phones`.
 
     Explained in notebook 03, section "Human speech: what transfers".
     """
@@ -224,6 +207,7 @@ def plot_human_and_synthesized(human: np.ndarray, synthesized: np.ndarray,
     for name, waveform, rows in blocks:
         mel_ax = axes.pop(0)
         draw_log_mel(mel_ax, waveform, sample_rate)
+        mel_ax.set_ylabel("mel band")
         mel_ax.set_title(f"{name}: {len(waveform) / sample_rate:.2f} s", loc="left", fontsize=10)
         for row_name, phones in rows.items():
             phone_ax = axes.pop(0)

@@ -41,7 +41,7 @@ def test_bad_phone_lists_are_refused_naming_them(value):
         phones.phones_to_indices(value)
 
 
-@given(st.sampled_from([[-1], [52], [1.5], "12", None, [[1]]]))
+@given(st.sampled_from([[-1], [59], [1.5], "12", None, [[1]]]))
 def test_bad_indices_are_refused_naming_them(value):
     with pytest.raises((ValueError, TypeError), match="indices"):
         phones.indices_to_phones(value)
