@@ -8,39 +8,16 @@ c.Execute.timeout = 120
 
 
 def _wait_for_replies_in_slices():
-    """Make nbclient wait for a kernel's reply in slices of at most a second.
+    """nbclient polls for each cell's reply every second (tools/nbclient_replies.py, copied
+    next to this file by `make grade`, says why: jupyter/nbclient#312)."""
+    import importlib.util
+    from pathlib import Path
 
-    nbclient waits for a cell's reply with one long poll of the kernel's shell socket. When the
-    cell displays a widget, the poll sometimes misses the reply (jupyter/nbclient#312): the cell
-    then waits for the whole timeout above, and at the end either passes or fails with "Cell
-    execution timed out" -- an explorer cell failed a student's homework that way. A fresh poll
-    sees a reply that is already waiting, so polling again every second never misses it.
-    """
-    from queue import Empty
-    from time import monotonic
-
-    from jupyter_client.channels import AsyncZMQSocketChannel
-
-    poll_once = AsyncZMQSocketChannel.get_msg
-    if getattr(poll_once, "in_slices", False):
-        return
-
-    async def get_msg(self, timeout=None):
-        deadline = None if timeout is None else monotonic() + timeout
-        while True:
-            left = None if deadline is None else max(0.0, deadline - monotonic())
-            try:
-                return await poll_once(self, timeout=1.0 if left is None else min(1.0, left))
-            except Empty:
-                if left is not None and left <= 1.0:
-                    raise
-
-    get_msg.in_slices = True
-    AsyncZMQSocketChannel.get_msg = get_msg
+    path = Path(__file__).with_name("nbclient_replies.py")
+    spec = importlib.util.spec_from_file_location("nbclient_replies", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.wait_for_replies_in_slices()
 
 
 _wait_for_replies_in_slices()
-
-# With JupyterHub's exchange (nbgrader release_assignment / fetch_assignment / submit /
-# collect), say where it lives:
-# c.Exchange.root = "/srv/nbgrader/exchange"
