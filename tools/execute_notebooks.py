@@ -45,7 +45,10 @@ def execute_notebook(source: Path, out_dir: Path, verbose: bool = False) -> Path
     source = Path(source)
     if not source.is_file() or source.suffix != ".ipynb":
         raise ValueError(f"source must be an existing .ipynb file, got {str(source)!r}")
-    from nbclient_replies import wait_for_replies_in_slices  # tools/, the script's folder
+    if __package__:  # imported as tools.execute_notebooks (the tests, build_site)
+        from .nbclient_replies import wait_for_replies_in_slices
+    else:            # run as a script: tools/ is on the path
+        from nbclient_replies import wait_for_replies_in_slices
 
     notebook = nbformat.read(source, as_version=4)
     wait_for_replies_in_slices()
