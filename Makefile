@@ -57,6 +57,7 @@ NBGRADER := PATH="$(abspath $(BIN)):$$PATH" $(abspath $(BIN))/nbgrader
 grade: $(STAMP)
 	mkdir -p $(COURSE_DIR)/source
 	test -f $(COURSE_DIR)/nbgrader_config.py || cp tools/nbgrader_config.py $(COURSE_DIR)/
+	cp tools/nbclient_replies.py $(COURSE_DIR)/
 	for notebook in notebooks/[0-9][0-9]_*.ipynb; do \
 	  name=$$(basename $$notebook .ipynb); mkdir -p $(COURSE_DIR)/source/$$name; \
 	  cp -n $$notebook $(COURSE_DIR)/source/$$name/; done

@@ -45,7 +45,13 @@ def execute_notebook(source: Path, out_dir: Path, verbose: bool = False) -> Path
     source = Path(source)
     if not source.is_file() or source.suffix != ".ipynb":
         raise ValueError(f"source must be an existing .ipynb file, got {str(source)!r}")
+    if __package__:  # imported as tools.execute_notebooks (the tests, build_site)
+        from .nbclient_replies import wait_for_replies_in_slices
+    else:            # run as a script: tools/ is on the path
+        from nbclient_replies import wait_for_replies_in_slices
+
     notebook = nbformat.read(source, as_version=4)
+    wait_for_replies_in_slices()
     sockets = Path(tempfile.mkdtemp(prefix="kernel-"))
     # Unix sockets in a folder of its own, not TCP ports: on a machine where others start
     # kernels too, a port picked as free can be taken before the kernel binds it.

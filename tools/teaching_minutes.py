@@ -86,8 +86,8 @@ def count_media(cell) -> tuple[int, int, int]:
 def cell_seconds(cell) -> float:
     """How long the kernel spent on a cell, by its own clock: from the execute_input message
     to the execute_reply, whose times nbclient records in the cell's metadata (0 for a cell
-    that did not run). The kernel's clock, not the client's: nbclient sometimes notices the
-    reply of a cell that displays a widget only at its timeout (jupyter/nbclient#312)."""
+    that did not run). The kernel's clock, not the client's: the client's wait for a reply is
+    not the learner's (tools/nbclient_replies.py, jupyter/nbclient#312)."""
     timing = cell.get("metadata", {}).get("execution", {})
     if "iopub.execute_input" not in timing or "shell.execute_reply" not in timing:
         return 0.0
@@ -126,7 +126,9 @@ def execute(path: Path):
     """
     import nbformat
     from nbclient import NotebookClient
+    from nbclient_replies import wait_for_replies_in_slices  # tools/ is the script's folder
 
+    wait_for_replies_in_slices()
     notebook = nbformat.read(path, as_version=4)
     notebook.cells.append(nbformat.v4.new_code_cell(PEAK_MEMORY))
     NotebookClient(notebook, timeout=120, kernel_name="python3", record_timing=True,

@@ -42,8 +42,19 @@ def run(command, cwd, env, timeout=1800):
     result = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True,
                             timeout=timeout)
     assert result.returncode == 0, \
-        f"{' '.join(map(str, command))} failed in {cwd}:\n{result.stdout[-3000:]}{result.stderr[-3000:]}"
+        f"{' '.join(map(str, command))} failed in {cwd}:\n{_what_went_wrong(result)}"
     return result
+
+
+def _what_went_wrong(result, context=40):
+    """The lines around each traceback or error of a failed command (nbgrader logs every
+    notebook it processes, so the tail alone may not hold the first failure), then its tail."""
+    lines = (result.stdout + result.stderr).splitlines()
+    marks = [i for i, line in enumerate(lines) if "Traceback" in line or "ERROR" in line
+             or "Error" in line]
+    shown = sorted({j for i in marks[:6] for j in range(max(0, i - 5), min(len(lines), i + context))})
+    excerpt = "\n".join(lines[j] for j in shown)
+    return f"{excerpt}\n[...]\n" + "\n".join(lines[-30:])
 
 
 def in_parallel(function, items):
