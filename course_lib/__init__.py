@@ -4,11 +4,16 @@ Notebooks derive each mechanism step by step; this package keeps the tested vers
 notebooks import. One module per concept, in course order:
 
 * ``synth``      -- speech from text with eSpeak NG, with the exact phone alignment (notebook 00)
-* ``data``       -- a deterministic synthesized corpus with a train/test split; your own audio
+* ``text``       -- the corpus's text: a 20,000-word English list, generated training sentences,
+                    hand-written held-out sentences (notebooks 00, 03)
+* ``data``       -- a deterministic synthesized corpus with a train/test split, held-out sentences
+                    and voices, two human recordings; your own audio
 * ``rates``      -- the rate mismatch as token counts per strategy (notebook 00)
 * ``phones``     -- the one phone inventory, silence label, CTC labels and phone classes
 * ``features``   -- every spectrogram (NumPy, and torch for the models), the sample rate and
                     the one frame-time rule; the MFCC pipeline, step by step (notebook 01)
+* ``augment``    -- noise at a given SNR, synthetic rooms (reverb), speed perturbation and
+                    SpecAugment: what an encoder must learn to ignore (notebook 01)
 * ``hmm``        -- HMM forward, backward, posteriors and Viterbi in log space (notebook 02)
 * ``aligner``    -- phone HMMs trained on MFCCs, and forced alignment (notebook 02)
 * ``ctc``        -- CTC in log space: loss, gradient, alignment, decoding, merging (notebook 03)

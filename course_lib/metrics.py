@@ -2,7 +2,11 @@
 
 * sequences: :func:`edit_distance` and :func:`phone_error_rate`
   (notebook 03, section "Phone error rate on the test split");
-* alignments: :func:`boundary_errors` (notebook 02, section "Scored against the truth");
+* alignments: :func:`boundary_errors` (notebook 02, section "Scored against the truth"), and
+  for alignments whose phones differ a little :func:`edit_alignment` and
+  :func:`matched_boundary_errors` (notebook 03, section "Human speech: what transfers");
+* small samples: :func:`wilson_interval`, an interval for an error rate measured on a few
+  dozen phones (same section);
 * audio: :func:`snr_db`, :func:`log_mel_distance` and :func:`stoi`
   (notebook 06, section "Measure, level by level", which reports the first two);
 * discrete units against phones: :func:`purity` and
@@ -40,14 +44,20 @@ def edit_distance(reference, hypothesis) -> int:
     Explained in notebook 03, section "Phone error rate on the test split".
     """
     reference, hypothesis = _sequence(reference, "reference"), _sequence(hypothesis, "hypothesis")
-    previous = list(range(len(hypothesis) + 1))
+    return _edit_table(reference, hypothesis)[-1][-1]
+
+
+def _edit_table(reference: list, hypothesis: list) -> list[list[int]]:
+    """The whole table ``D`` of :func:`edit_distance` as rows: ``len(reference) + 1`` lists of
+    ``len(hypothesis) + 1`` ints (plain lists: far faster than NumPy element by element)."""
+    table = [list(range(len(hypothesis) + 1))]
     for i, ref in enumerate(reference, start=1):
-        current = [i]
+        previous, current = table[-1], [i]
         for j, hyp in enumerate(hypothesis, start=1):
             current.append(min(previous[j] + 1, current[j - 1] + 1,
                                previous[j - 1] + (ref != hyp)))
-        previous = current
-    return previous[-1]
+        table.append(current)
+    return table
 
 
 def phone_error_rate(references, hypotheses) -> float:
@@ -221,3 +231,108 @@ def _contingency(units, phones) -> np.ndarray:
     table = np.zeros((unit_ids.max() + 1, phone_ids.max() + 1))
     np.add.at(table, (unit_ids, phone_ids), 1)
     return table
+
+
+# --- alignments whose phones differ a little, and small samples ------------------------------
+
+def edit_alignment(reference, hypothesis) -> list[tuple[int, int]]:
+    """The pairs ``(i, j)`` with ``reference[i] == hypothesis[j]`` that one cheapest edit
+    script keeps unchanged, in increasing order of both indices.
+
+    The table is :func:`edit_distance`'s; the trace back from its last cell prefers a match,
+    then a substitution, then a deletion (a reference symbol dropped), then an insertion::
+
+        reference    sil  h  iː  t  ɜː  n        pairs: (0,0) (1,1) (3,2) (4,3) (5,4)
+        hypothesis   sil  h      t  ɜː  n        (iː was deleted)
+
+    The number of substitutions, deletions and insertions around the pairs is
+    :func:`edit_distance`. Explained in notebook 03, section "Human speech: what transfers".
+    """
+    reference, hypothesis = _sequence(reference, "reference"), _sequence(hypothesis, "hypothesis")
+    table = _edit_table(reference, hypothesis)
+    pairs, i, j = [], len(reference), len(hypothesis)
+    while i > 0 and j > 0:
+        same = reference[i - 1] == hypothesis[j - 1]
+        if table[i][j] == table[i - 1][j - 1] + (not same):
+            if same:
+                pairs.append((i - 1, j - 1))
+            i, j = i - 1, j - 1
+        elif table[i][j] == table[i - 1][j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return pairs[::-1]
+
+
+def matched_boundary_errors(predicted, reference) -> np.ndarray:
+    """Absolute errors in seconds of the boundaries that two alignments with slightly
+    different phones share, shape (n_matched_boundaries,).
+
+    ``predicted`` and ``reference`` are sequences of :class:`course_lib.synth.Phone`; their
+    labels may differ (the aligner places eSpeak's phones for the text, the reference is a
+    mapped ARPAbet alignment). The label sequences are matched by :func:`edit_alignment`; the
+    boundary before reference phone i and before predicted phone j is scored only when the
+    phones on **both sides** match: ``(i-1, j-1)`` and ``(i, j)`` are both matched pairs.
+    Every other boundary is left out, so compare ``len(result)`` with ``len(reference) - 1``
+    to see how many were scored::
+
+        reference   ... s | t | ɡ ...      s|t and t|ɡ are left out (t and d differ);
+        predicted   ... s | d | ɡ ...      boundaries between matching runs are scored
+
+    With identical label sequences it equals :func:`boundary_errors`.
+    Explained in notebook 03, section "Human speech: what transfers".
+    """
+    predicted, reference = _phones(predicted, "predicted"), _phones(reference, "reference")
+    pairs = edit_alignment([p.label for p in reference], [p.label for p in predicted])
+    errors = [abs(predicted[j].start - reference[i].start)
+              for (i0, j0), (i, j) in zip(pairs, pairs[1:]) if i == i0 + 1 and j == j0 + 1]
+    return np.array(errors, dtype=np.float64)
+
+
+def _phones(value, name: str) -> list:
+    """``value`` as a non-empty list of objects with ``label`` and ``start`` (Phones)."""
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a sequence of Phone, got {validate.describe(value)}")
+    phones = list(value)
+    if not phones:
+        raise ValueError(f"{name} must hold at least one Phone, got none")
+    if not all(hasattr(p, "label") and hasattr(p, "start") for p in phones):
+        raise TypeError(f"{name} must be a sequence of Phone (label, start, end, stress), got "
+                        f"{validate.describe(value)}")
+    return phones
+
+
+def wilson_interval(n_errors: int, n_trials: int, confidence: float = 0.95
+                    ) -> tuple[float, float]:
+    """Wilson score interval ``(low, high)`` for an error rate ``n_errors / n_trials``.
+
+    The bounds are the rates p at which the observed rate sits exactly ``z`` standard errors
+    away, ``(p_hat - p)^2 = z^2 p (1 - p) / n``, with z the normal quantile of ``confidence``
+    (1.96 for 95%)::
+
+        centre     = (p_hat + z^2 / 2n) / (1 + z^2 / n)
+        half-width = z / (1 + z^2 / n) * sqrt(p_hat (1 - p_hat) / n + z^2 / 4n^2)
+
+    Why Wilson: on a few dozen phones the plain ``p_hat +- z sqrt(p_hat(1-p_hat)/n)`` breaks
+    down near 0 and 1 (width 0 at 0 errors, bounds below 0 or above 1), while Wilson stays
+    inside [0, 1] and keeps close to its nominal coverage for small n. What it assumes: the
+    phones are independent trials, each wrong with the same probability. Errors of one speaker
+    in one sentence cluster, so read it as the least uncertainty there is; and a phone error
+    rate counts insertions too, so it only applies while the edit distance is at most the
+    number of reference phones (``ValueError`` otherwise).
+
+    Explained in notebook 03, section "Human speech: what transfers".
+    """
+    from scipy.stats import norm
+
+    n_trials = validate.integer(n_trials, "n_trials", minimum=1)
+    n_errors = validate.integer(n_errors, "n_errors", minimum=0, maximum=n_trials)
+    confidence = validate.real(confidence, "confidence", above=0, below=1)
+    z = float(norm.ppf(0.5 + confidence / 2))
+    rate, z2n = n_errors / n_trials, z * z / n_trials
+    centre = (rate + z2n / 2) / (1 + z2n)
+    half = z / (1 + z2n) * math.sqrt(rate * (1 - rate) / n_trials + z2n / (4 * n_trials))
+    # at 0 errors (or all wrong) the bound is exactly 0 (or 1); rounding must not move it
+    low = 0.0 if n_errors == 0 else max(0.0, centre - half)
+    high = 1.0 if n_errors == n_trials else min(1.0, centre + half)
+    return low, high

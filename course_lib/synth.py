@@ -15,6 +15,7 @@ from __future__ import annotations
 import _ctypes
 import ctypes
 import itertools
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,11 +44,18 @@ _INIT_PHONEME_EVENTS = 0x0001
 _INIT_PHONEME_IPA = 0x0002
 _INIT_DONT_EXIT = 0x8000
 _EVENT_LIST_TERMINATED = 0
+_EVENT_WORD = 1
 _EVENT_PHONEME = 7
 _PARAM_RATE = 1
 _PARAM_PITCH = 3
 _POS_CHARACTER = 1
 _CHARS_UTF8 = 1
+_PHONEMES_IPA = 0x02
+_PHONEME_SEPARATOR = "_"
+
+# A written word: letters or digits, joined by apostrophes inside ("don't", "I'd"). A hyphen
+# separates words ("well-known" is two), as eSpeak reads it.
+_WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 
 
 class Phone(NamedTuple):
@@ -75,6 +83,7 @@ class Utterance:
         waveform: float32 samples in [-1, 1], shape (n_samples,).
         sample_rate: samples per second of ``waveform``.
         phones: contiguous phone segments covering [0, duration], in order.
+        words: the written words of ``text`` with their times, in order (see :class:`Word`).
         voice, variant, words_per_minute, pitch: the synthesizer settings used.
 
     Explained in notebook 00, section "One sentence, with its ground truth".
@@ -84,6 +93,7 @@ class Utterance:
     waveform: np.ndarray
     sample_rate: int
     phones: tuple[Phone, ...]
+    words: tuple[Word, ...] = ()
     voice: str = "en-us"
     variant: str | None = None
     words_per_minute: int = DEFAULT_WORDS_PER_MINUTE
@@ -98,6 +108,18 @@ class Utterance:
     def phone_labels(self) -> list[str]:
         """The phone labels in order, pauses included as ``"sil"``. Explained in notebook 00."""
         return [phone.label for phone in self.phones]
+
+
+class Word(NamedTuple):
+    """One written word of an utterance with the time it is spoken: from the start of its first
+    phone to the end of its last, in seconds (pauses belong to no word).
+
+    Explained in notebook 00, section "One sentence, with its ground truth".
+    """
+
+    text: str
+    start: float
+    end: float
 
 
 class _Event(ctypes.Structure):
@@ -241,18 +263,69 @@ def synthesize(
     if samples.size == 0:
         raise ValueError(f"eSpeak NG produced no audio for text {text!r}")
     waveform = resample(samples.astype(np.float32) / 32768.0, native_rate, sample_rate)
+    # the resampling filter can overshoot a full-scale int16 peak a little: scale such a
+    # waveform back into [-1, 1] rather than clip it
+    peak = float(np.abs(waveform).max())
+    if peak > 1.0:
+        waveform = (waveform / peak).astype(np.float32)
     duration = len(waveform) / sample_rate
-    phones = _phones_from_events(phone_events, native_rate, duration)
+    phones, positions = _phones_from_events(phone_events, native_rate, duration)
     return Utterance(
         text=text,
         waveform=waveform,
         sample_rate=sample_rate,
         phones=phones,
+        words=_words_from_phones(text, phones, positions, voice_name),
         voice=voice,
         variant=variant,
         words_per_minute=words_per_minute,
         pitch=pitch,
     )
+
+
+def written_words(text: str) -> list[str]:
+    """The written words of ``text`` as eSpeak NG reads them: runs of letters or digits, with
+    apostrophes inside a word ("don't"); hyphens and other punctuation separate words.
+
+    Explained in notebook 00, section "One sentence, with its ground truth".
+    """
+    return _WORD.findall(validate.text(text, "text"))
+
+
+def pronounce(words, *, voice: str = "en-us") -> list[tuple[str, ...]]:
+    """eSpeak NG's pronunciation of each word said alone: its phone labels, stress removed.
+
+    ``words`` is a sequence of strings (one string is refused: pass ``[word]``); returns one
+    tuple of labels per word, e.g. ``pronounce(["boy", "depth"])`` gives
+    ``[("b", "ɔɪ"), ("d", "ɛ", "p", "θ")]``. Thousands of words take a fraction of a second (one
+    library load for all). A word said in a sentence may differ ("the" is /ðə/ or /ði/), so
+    this is the dictionary form, not what an utterance's ``phones`` hold.
+
+    Explained in notebook 00, section "One sentence, with its ground truth".
+    """
+    words = validate.labels(words, "words")
+    voice, variant = _voice_and_variant(voice, None)
+    separator = ord(_PHONEME_SEPARATOR) << 8
+    pronunciations = []
+    with _lock, _espeak_library(events=False) as (lib, _):
+        lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
+        lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int,
+                                              ctypes.c_int]
+        if lib.espeak_SetVoiceByName(voice.encode()) != 0:
+            raise ValueError(f"voice must be a voice eSpeak NG can load, got {voice!r}")
+        for word in words:
+            remaining = ctypes.c_char_p(word.encode("utf-8"))
+            pointer = ctypes.pointer(remaining)
+            labels: list[str] = []
+            while pointer.contents.value:  # eSpeak reads one clause per call
+                clause = lib.espeak_TextToPhonemes(pointer, _CHARS_UTF8,
+                                                   _PHONEMES_IPA | separator).decode("utf-8")
+                for name in re.split(f"[{_PHONEME_SEPARATOR} ]+", clause):
+                    label, _ = _split_stress(name)
+                    if name.strip() and label != SILENCE:
+                        labels.append(label)
+            pronunciations.append(tuple(labels))
+    return pronunciations
 
 
 def _run_espeak(text: str, voice_name: str, words_per_minute: int, pitch: int):
@@ -265,10 +338,11 @@ def _run_espeak(text: str, voice_name: str, words_per_minute: int, pitch: int):
     costs a few milliseconds.
 
     Returns (int16 samples at the native rate, the native rate, phone events), where a phone
-    event is (start sample, IPA name).
+    event is (start sample, IPA name, character position in ``text`` of the word it belongs to,
+    counted from 1).
     """
     chunks: list[np.ndarray] = []
-    phone_events: list[tuple[int, str]] = []
+    phone_events: list[tuple[int, str, int]] = []
 
     def on_audio(wav, n_samples, events):
         if n_samples > 0:
@@ -278,7 +352,7 @@ def _run_espeak(text: str, voice_name: str, words_per_minute: int, pitch: int):
             event = events[i]
             if event.type == _EVENT_PHONEME:
                 name = event.id.decode("utf-8", errors="replace")
-                phone_events.append((event.sample, name))
+                phone_events.append((event.sample, name, event.text_position))
             i += 1
         return 0
 
@@ -328,17 +402,20 @@ def _split_stress(name: str) -> tuple[str, int]:
     return (label or SILENCE), stress
 
 
-def _phones_from_events(events, native_rate: int, duration: float) -> tuple[Phone, ...]:
+def _phones_from_events(events, native_rate: int, duration: float
+                        ) -> tuple[tuple[Phone, ...], tuple[int, ...]]:
     """Turn eSpeak's phone start events into contiguous, ordered segments covering [0, duration].
 
     Each phone ends where the next begins; the last ends at the end of the waveform. Phones of
     zero length are dropped, audio before the first phone is silence, and neighbouring pauses
-    are merged into one.
+    are merged into one. Also returns, per phone, the text position of its word (0: none).
     """
     ordered = sorted(events, key=lambda event: event[0])  # stable: ties keep eSpeak's order
-    starts = [(0, SILENCE, 0)] + [(sample, *_split_stress(name)) for sample, name in ordered]
+    starts = [(0, SILENCE, 0, 0)] + [(sample, *_split_stress(name), position)
+                                     for sample, name, position in ordered]
     phones: list[Phone] = []
-    for i, (sample, label, stress) in enumerate(starts):
+    positions: list[int] = []
+    for i, (sample, label, stress, position) in enumerate(starts):
         start = sample / native_rate
         end = min(starts[i + 1][0] / native_rate if i + 1 < len(starts) else duration, duration)
         if end <= start:
@@ -347,5 +424,81 @@ def _phones_from_events(events, native_rate: int, duration: float) -> tuple[Phon
             phones[-1] = phones[-1]._replace(end=end)
         else:
             phones.append(Phone(label, start, end, stress))
+            positions.append(0 if label == SILENCE else position)
     phones[-1] = phones[-1]._replace(end=duration)  # close any rounding gap at the very end
-    return tuple(phones)
+    return tuple(phones), tuple(positions)
+
+
+def _words_from_phones(text: str, phones, positions, voice_name: str) -> tuple[Word, ...]:
+    """Give every written word of ``text`` the span of its phones.
+
+    eSpeak tags each phone with the text position of its word, but it reads some function
+    words together with their neighbour ("out of", "on the", the two halves of "well-known")
+    and tags all their phones with the first word's position. A group of phones that holds
+    several written words is split between them in order, each word taking as many phones as
+    :func:`pronounce` gives it alone; when those counts do not add up (a word said differently in
+    context), each word but the last takes its count, at least one phone, and the last the rest.
+    A written word that eSpeak speaks as several (a number such as "42") keeps all its phones.
+    """
+    tokens = [(match.start() + 1, match.group()) for match in _WORD.finditer(text)]
+    if not tokens:
+        return ()
+    token_starts = [start for start, _ in tokens]
+    # phone indices of each token, by the token that holds the phone's text position
+    by_token: dict[int, list[int]] = {}
+    groups: dict[int, list[int]] = {}  # the phones of each text position (one eSpeak group)
+    for i, position in enumerate(positions):
+        if position > 0:
+            token = max(0, int(np.searchsorted(token_starts, position, side="right")) - 1)
+            by_token.setdefault(token, []).append(i)
+            groups.setdefault(position, []).append(i)
+    # tokens without phones of their own take their share of the group before them
+    voice = voice_name.split("+")[0]
+    for token in range(len(tokens)):
+        if token in by_token or token == 0:
+            continue
+        owner = max((t for t in by_token if t < token), default=None)
+        if owner is None:
+            continue
+        last_group = groups[positions[by_token[owner][-1]]]
+        joined = [owner] + [t for t in range(owner + 1, len(tokens))
+                            if t not in by_token and _ends_before_next_group(t, tokens, positions,
+                                                                             last_group)]
+        if len(joined) < 2:
+            continue
+        counts = [len(p) for p in pronounce([tokens[t][1] for t in joined], voice=voice)]
+        shares = _split_counts(counts, len(last_group))
+        kept = [i for i in by_token[owner] if i not in last_group]
+        cursor = 0
+        for t, share in zip(joined, shares):
+            piece = last_group[cursor:cursor + share]
+            cursor += share
+            by_token[t] = (kept + piece) if t == owner else piece
+    words = []
+    for token, (_, word) in enumerate(tokens):
+        indices = by_token.get(token)
+        if indices:
+            words.append(Word(word, phones[indices[0]].start, phones[indices[-1]].end))
+    return tuple(words)
+
+
+def _ends_before_next_group(token: int, tokens, positions, group) -> bool:
+    """Whether ``token`` lies before the first text position of any later phone group."""
+    group_position = positions[group[0]]
+    later = [p for p in positions if p > group_position]
+    return not later or tokens[token][0] < min(later)
+
+
+def _split_counts(counts: list[int], n_phones: int) -> list[int]:
+    """Share ``n_phones`` between words in order: each its count while phones last (at least
+    one each when there are enough), the last word whatever remains."""
+    shares, left = [], n_phones
+    for i, count in enumerate(counts):
+        words_after = len(counts) - i - 1
+        if words_after == 0:
+            shares.append(left)
+        else:
+            share = max(1 if left > words_after else 0, min(count, left - words_after))
+            shares.append(share)
+            left -= share
+    return shares

@@ -28,7 +28,7 @@ import numpy as np
 
 __all__ = [
     "integer", "real", "array", "waveform", "labels", "label_indices", "choice", "text",
-    "boolean", "tensor", "describe",
+    "boolean", "tensor", "generator", "describe",
 ]
 
 
@@ -210,6 +210,15 @@ def boolean(value, name: str) -> bool:
     if not isinstance(value, (bool, np.bool_)):
         _fail(name, "True or False", value, TypeError)
     return bool(value)
+
+
+def generator(value, name: str) -> np.random.Generator:
+    """``value`` if it is a NumPy random ``Generator`` (``np.random.default_rng(seed)``), the
+    one source of randomness a caller passes to a function it draws from many times; a seed,
+    ``None`` or the legacy ``RandomState`` is refused with ``TypeError``."""
+    if not isinstance(value, np.random.Generator):
+        _fail(name, "a NumPy random Generator (np.random.default_rng(seed))", value, TypeError)
+    return value
 
 
 def tensor(value, name: str, *, dtype=None, min_ndim: int = 1, finite: bool = True):

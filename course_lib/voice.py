@@ -30,13 +30,12 @@ import numpy as np
 from course_lib import validate
 from course_lib.aligner import STATES_PER_PHONE, aligner_features, load_phone_aligner
 from course_lib.ctc import BLANK, ctc_segments
-from course_lib.data import WEIGHTS_DIR, check_audible
+from course_lib.data import REAL_SPEECH_DIR, check_audible  # noqa: F401 (notebook 00)
 from course_lib.features import SAMPLE_RATE, frame_times, prepare_waveform
 from course_lib.metrics import phone_error_rate
 from course_lib.phones import indices_to_phones
 from course_lib.synth import Phone, synthesize
 
-REAL_SPEECH_DIR = WEIGHTS_DIR / "real-speech"  # CMU ARCTIC recordings, with their licence
 MIN_SECONDS = 0.25  # shorter than this holds too few frames for either model
 CAVEAT = ("These models learned from eSpeak's synthesized voices only; on human speech they do "
           "much worse (most of the phones wrong on a CMU ARCTIC recording).")

@@ -227,3 +227,22 @@ def test_save_needs_a_path_and_round_trips_a_name_without_suffix(tmp_path, small
 def test_train_writes_only_where_told(tmp_path):
     trained = aligner_module.train(20, seed=3, n_iterations=1, out=tmp_path / "a", progress=False)
     assert (tmp_path / "a.npz").is_file() and len(trained.history) == 1
+
+
+@pytest.mark.parametrize("which", ["sentences", "voices"])
+def test_the_shipped_aligner_aligns_every_held_out_sentence(which):
+    """Every phone of the hand-written sentences is modelled, and the boundaries land far
+    closer than an even split would put them."""
+    from course_lib.data import build_held_out
+
+    shipped = load_phone_aligner()
+    utterances = build_held_out(which)
+    assert all(set(u.phone_labels) <= set(shipped.phones) for u in utterances)
+    quality = evaluate(shipped, utterances)
+    even = []
+    for u in utterances:
+        edges = np.linspace(0, u.duration, len(u.phones) + 1)
+        even.append(boundary_errors([Phone(p.label, a, b) for p, a, b in
+                                     zip(u.phones, edges, edges[1:])], u.phones))
+    assert quality["n_boundaries"] == sum(len(u.phones) - 1 for u in utterances)
+    assert quality["mean_ms"] < 0.25 * 1000 * np.concatenate(even).mean()

@@ -45,7 +45,7 @@ def test_corpus_is_varied_and_split_fixed():
     assert 30 <= min(pitches) and max(pitches) <= 70
     assert max(pitches) - min(pitches) >= 30 and len(set(pitches)) >= 20
     for utterance in corpus.utterances:
-        assert utterance.text[-1] in ".?"
+        assert utterance.text[-1] in ".?!"
         assert utterance.phones[-1].end == pytest.approx(utterance.duration)
 
 
@@ -181,3 +181,54 @@ def test_load_audio_refuses_a_float_file_holding_nan_or_inf(tmp_path):
         with pytest.raises(ValueError, match="NaN or infinite") as raised:
             load_audio(path)
         assert path.name in str(raised.value)
+
+
+# --- issue 10: a corpus that covers English, held-out text and voices ---
+
+@pytest.mark.parametrize("model", sorted(data.TRAINING_CORPORA))
+def test_every_english_phone_is_heard_100_times_in_each_training_split(model):
+    """The inventory comes from eSpeak and the word list (never from a corpus); each of its
+    phones must occur at least 100 times in the training split a shipped model learns from."""
+    from collections import Counter
+
+    from course_lib.synth import pronounce
+    from course_lib.text import english_words
+
+    inventory = {label for labels in pronounce(list(english_words())) for label in labels}
+    counts = Counter(p.label for u in build_corpus(**data.TRAINING_CORPORA[model]).train
+                     for p in u.phones)
+    rare = {label: counts[label] for label in inventory if counts[label] < 100}
+    assert not rare, f"phones heard fewer than 100 times in the {model}'s training split: {rare}"
+
+
+@pytest.mark.parametrize("which", data.HELD_OUT_SETS)
+def test_held_out_sets_speak_every_held_out_sentence_once(which):
+    from course_lib.text import held_out_sentences
+
+    utterances = data.build_held_out(which)
+    assert [u.text for u in utterances] == list(held_out_sentences())
+    variants = {u.variant for u in utterances}
+    expected = data.CORPUS_VARIANTS if which == "sentences" else data.HELD_OUT_VARIANTS
+    assert variants <= set(expected) and len(variants) == len(expected)
+    assert not set(data.HELD_OUT_VARIANTS) & set(data.CORPUS_VARIANTS)
+    for utterance in utterances:
+        assert np.abs(utterance.waveform).max() <= 1.0 and utterance.words
+
+
+def test_training_corpora_never_use_a_held_out_voice_or_sentence():
+    from course_lib.text import held_out_sentences
+
+    for corpus in data.TRAINING_CORPORA.values():
+        built = build_corpus(**corpus)
+        assert {u.variant for u in built.utterances} <= set(data.CORPUS_VARIANTS)
+        assert not {u.text for u in built.utterances} & set(held_out_sentences())
+
+
+def test_the_cache_stores_int16_and_round_trips_words(tmp_path, monkeypatch):
+    monkeypatch.setattr(data, "CACHE_DIR", tmp_path)
+    built = build_corpus(6, seed=3)
+    with np.load(next(tmp_path.glob("corpus-6-seed3-*.npz"))) as archive:
+        assert archive["audio"].dtype == np.int16
+    loaded = build_corpus(6, seed=3)
+    assert [u.words for u in loaded.utterances] == [u.words for u in built.utterances]
+    assert all(u.words for u in built.utterances)

@@ -6,8 +6,10 @@ import pytest
 from matplotlib.figure import Figure
 
 from course_lib import features
+from course_lib import augment
 from course_lib.plots import (draw_frame_labels, draw_spectrogram, draw_unit_row,
-                              plot_mfcc_settings, plot_three_alignments, plot_unit_rows)
+                              plot_conditions, plot_mfcc_settings, plot_three_alignments,
+                              plot_unit_rows)
 from course_lib.plots.common import frame_cells
 from course_lib.synth import Phone, synthesize
 
@@ -56,6 +58,24 @@ def test_mfcc_figure_centres_each_frame_on_its_window(utterance):
     centres = features.frame_times(n_frames)
     for ax in figure.axes:
         left, right, _, _ = ax.images[0].get_extent()
+        assert (left, right) == pytest.approx((centres[0] - 0.005, centres[-1] + 0.005))
+
+
+def test_conditions_figure_draws_each_log_mel_on_the_clean_colour_scale(utterance):
+    clean = utterance.waveform
+    waveforms = {"clean": clean, "0 dB": augment.add_noise(clean, 0.0, seed=1),
+                 "room": augment.add_reverb(clean, 0.5)}
+    figure = plot_conditions(waveforms, n_columns=2)
+    shown = [ax for ax in figure.axes if ax.get_visible()]
+    assert [ax.get_title(loc="left") for ax in shown] == list(waveforms)
+    clean_top = features.log_mel_spectrogram(clean, top_db=None).max()
+    centres = features.frame_times(features.frame_signal(clean, 400, 160).shape[0])
+    for ax, waveform in zip(shown, waveforms.values()):
+        image = ax.images[0]
+        np.testing.assert_allclose(image.get_array().T,
+                                   features.log_mel_spectrogram(waveform, top_db=None))
+        assert image.get_clim() == pytest.approx((clean_top - 80, clean_top))
+        left, right, _, _ = image.get_extent()
         assert (left, right) == pytest.approx((centres[0] - 0.005, centres[-1] + 0.005))
 
 

@@ -9,11 +9,13 @@ import torch
 from matplotlib.figure import Figure
 
 from course_lib import ctc
-from course_lib.data import build_corpus
+from course_lib.data import TRAINING_CORPORA, build_corpus, build_held_out
 from course_lib.plots import plot_ctc_posteriors
 from course_lib.phones import LABELS, PHONES, phones_to_indices
-from course_lib.recognizer import (FRAMES_PER_SECOND, WEIGHTS_PATH, PhoneRecognizer,
-                                   load_recognizer, log_mel_features, phone_error_rate, train)
+from course_lib.recognizer import (AUGMENTATIONS, FRAMES_PER_SECOND, SHIPPED_AUGMENTATIONS,
+                                   WEIGHTS_PATH, PhoneRecognizer, augmented_features,
+                                   evaluation_sets, load_recognizer, log_mel_features,
+                                   phone_error_rate, train)
 from course_lib.widgets import ctc_explorer
 
 
@@ -30,7 +32,7 @@ def held_out_utterances():
 
 def test_weights_are_small_and_the_labels_put_the_blank_first():
     assert WEIGHTS_PATH.stat().st_size < 2_000_000
-    assert LABELS[0] == "-" and LABELS[1:] == PHONES and len(set(LABELS)) == len(LABELS) == 52
+    assert LABELS[0] == "-" and LABELS[1:] == PHONES and len(set(LABELS)) == len(LABELS) == 59
 
 
 def test_every_phone_of_the_default_corpus_is_in_the_phone_set():
@@ -64,6 +66,44 @@ def test_batched_forward_equals_one_at_a_time(recognizer, held_out_utterances):
 
 def test_phone_error_rate_is_low_on_unseen_utterances(recognizer, held_out_utterances):
     assert phone_error_rate(recognizer, held_out_utterances) < 0.05
+
+
+def test_phone_error_rate_is_low_on_sentences_written_apart_from_the_training_text(recognizer):
+    """The course's target: below 5% on hand-written sentences, whose words outside the 150
+    most frequent never occur in training (the first 20 of them, to stay quick)."""
+    assert phone_error_rate(recognizer, build_held_out("sentences")[:20]) < 0.05
+
+
+def test_the_shipped_weights_record_their_recipe():
+    saved = torch.load(WEIGHTS_PATH, map_location="cpu", weights_only=True)
+    assert tuple(saved["augmentations"]) == SHIPPED_AUGMENTATIONS
+    assert saved["training_corpus"] == TRAINING_CORPORA["recognizer"]
+
+
+def test_evaluation_sets_are_the_three_unseen_synthesized_sets():
+    sets = evaluation_sets()
+    assert list(sets) == ["test split", "held-out sentences", "held-out voices"]
+    assert [u.text for u in sets["held-out sentences"]] == [u.text for u in sets["held-out voices"]]
+    assert not {u.variant for u in sets["held-out voices"]} & {u.variant for u in sets["test split"]}
+
+
+def test_augmented_features_apply_what_is_asked_and_nothing_else():
+    waveform = build_corpus().test[0].waveform
+    clean = log_mel_features(waveform)
+    assert torch.equal(augmented_features(waveform, (), np.random.default_rng(0)), clean)
+    lengths = {len(augmented_features(waveform, ("speed",), np.random.default_rng(seed)))
+               for seed in range(12)}
+    assert len(lengths) == 3 and len(clean) in lengths  # factors 0.9, 1.0 and 1.1
+    masked = augmented_features(waveform, ("specaugment",), np.random.default_rng(0))
+    assert masked.shape == clean.shape and not torch.equal(masked, clean)
+    a, b = (augmented_features(waveform, AUGMENTATIONS, np.random.default_rng(3)) for _ in "ab")
+    assert torch.equal(a, b)  # the generator decides everything
+
+
+@pytest.mark.parametrize("augmentations, error", [(("echo",), ValueError), ("speed", TypeError)])
+def test_train_refuses_unknown_augmentations_by_name(tmp_path, augmentations, error):
+    with pytest.raises(error, match="augmentations"):
+        train(epochs=1, augmentations=augmentations, out=tmp_path / "never.pt")
 
 
 def test_forced_alignment_puts_most_spikes_near_their_phones(recognizer, held_out_utterances):

@@ -16,7 +16,9 @@ from course_lib.synth import (
     available_variants,
     available_voices,
     phone_class,
+    pronounce,
     synthesize,
+    written_words,
 )
 
 SENTENCE = "The cat sat on the mat."
@@ -192,3 +194,78 @@ def test_any_text_gives_a_valid_alignment(sentence, words_per_minute, pitch):
     utterance = synthesize(sentence, words_per_minute=words_per_minute, pitch=pitch)
     assert_valid_alignment(utterance)
     assert any(p.label != SILENCE for p in utterance.phones)
+    assert_valid_word_timings(utterance)
+
+
+def assert_valid_word_timings(utterance):
+    """Words in order, one per written word, each spanning whole phones, from a spoken phone
+    to a spoken phone."""
+    words = utterance.words
+    assert [w.text for w in words] == written_words(utterance.text)
+    starts = {p.start for p in utterance.phones}
+    ends = {p.end for p in utterance.phones}
+    for previous, word in zip(words, words[1:]):
+        assert previous.end <= word.start
+    for word in words:
+        assert 0 <= word.start < word.end <= utterance.duration
+        assert word.start in starts and word.end in ends  # boundaries fall on phone boundaries
+        inside = [p for p in utterance.phones if word.start <= p.start and p.end <= word.end]
+        # a spelled-out word ("br": "bee are") may hold a pause inside, never at its ends
+        assert inside and inside[0].label != SILENCE and inside[-1].label != SILENCE
+
+
+def phones_of(utterance, word_text):
+    word = next(w for w in utterance.words if w.text == word_text)
+    return [p.label for p in utterance.phones if word.start <= p.start and p.end <= word.end]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Turn on the light, and don't think about it!",
+    "We went to the shop at eight, and I'd have gone out of it.",
+    "Is it? Yes. Well... maybe; who knows.",
+    "It is 42 degrees in well-known places.",
+])
+def test_word_timings_are_derived_for_clitics_and_punctuation(sentence):
+    assert_valid_word_timings(synthesize(sentence))
+
+
+def test_clitics_that_espeak_reads_with_their_neighbour_get_their_own_phones():
+    # eSpeak tags the phones of "the" with the word "on", and those of "of" with "out"
+    utterance = synthesize("Turn on the light, then go out of it.")
+    assert phones_of(utterance, "on") == ["ɔ", "n"]
+    assert phones_of(utterance, "the") == ["ð", "ə"]
+    assert phones_of(utterance, "out")[0] == "aʊ" and phones_of(utterance, "of")[-1] == "v"
+    # a pause (the comma) belongs to no word: "light" ends before "then" starts
+    light, then = (next(w for w in utterance.words if w.text == t) for t in ("light", "then"))
+    assert then.start - light.end > 0.05
+
+
+def test_a_number_keeps_all_the_words_espeak_says_for_it():
+    utterance = synthesize("It is 42 degrees.")
+    assert [w.text for w in utterance.words] == ["It", "is", "42", "degrees"]
+    assert len(phones_of(utterance, "42")) >= 6  # "forty two"
+
+
+def test_pronounce_gives_the_dictionary_form_of_each_word():
+    assert pronounce(["boy", "depth", "juice"]) == [("b", "ɔɪ"), ("d", "ɛ", "p", "θ"),
+                                                    ("dʒ", "uː", "s")]
+    assert pronounce([]) == []
+    with pytest.raises(TypeError, match="words"):
+        pronounce("boy")
+    with pytest.raises(ValueError, match="voice"):
+        pronounce(["boy"], voice="no-such-voice")
+
+
+def test_written_words_follow_espeaks_reading():
+    assert written_words("Don't stop, well-known I'd 42!") == ["Don't", "stop", "well", "known",
+                                                               "I'd", "42"]
+    assert written_words("...") == []
+
+
+@pytest.mark.parametrize("variant", available_variants())
+def test_every_variant_stays_within_full_scale(variant):
+    # loud, high-pitched, fast speech: the settings that pushed 9 variants past 1.0 before
+    utterance = synthesize("Hey! Stop that, right now!", variant=variant, pitch=100,
+                           words_per_minute=300)
+    assert np.abs(utterance.waveform).max() <= 1.0
+    assert utterance.waveform.dtype == np.float32

@@ -196,3 +196,11 @@ def test_integer_tensors_refuse_floats_rather_than_truncate():
     for floats in (torch.tensor([[0.0, 1.5]]), [[0.5]]):
         with pytest.raises(TypeError, match="codes must be an (integer tensor|array of integers)"):
             validate.tensor(floats, "codes", dtype=torch.int64)
+
+
+def test_generator_accepts_a_numpy_generator_and_refuses_seeds_and_legacy_state():
+    rng = np.random.default_rng(0)
+    assert validate.generator(rng, "generator") is rng
+    for value in (0, None, "0", np.random.RandomState(0)):
+        with pytest.raises(TypeError, match="generator must be a NumPy random Generator"):
+            validate.generator(value, "generator")

@@ -7,9 +7,10 @@ module         notebook figures
 ``common``     00-06    shared pieces: ``draw_spectrogram``, ``draw_phones``, colours
 ``mismatches`` 00       ``plot_utterance``, ``plot_alignments``, ``plot_token_rows``
 ``voice``      00       ``plot_recording`` (your own voice), ``draw_spikes``
-``features``   01       ``plot_mfcc_settings``
+``features``   01       ``plot_mfcc_settings``, ``plot_conditions``, ``plot_room_and_noise``
 ``hmm``        02       ``plot_trellis``, ``plot_forced_alignment``, ``plot_self_loop_effect``
-``ctc``        03       ``plot_ctc_lattice``, ``plot_ctc_posteriors``
+``ctc``        03       ``plot_ctc_lattice``, ``plot_ctc_posteriors``,
+                        ``plot_human_and_synthesized``
 ``alignment``  04       ``plot_three_alignments``
 ``tokens``     05, 06   ``plot_unit_rows``, ``plot_unit_purity``
 ``rvq``        06       ``plot_level_spectrograms``
@@ -41,10 +42,13 @@ _MODULE_OF = {
     "plot_utterance": "mismatches", "plot_alignments": "mismatches",
     "plot_token_rows": "mismatches", "draw_token_rows": "mismatches",
     "plot_mfcc_settings": "features", "draw_frame_matrix": "features",
+    "plot_conditions": "features", "draw_log_mel": "features",
+    "plot_room_and_noise": "features",
     "plot_trellis": "hmm", "draw_trellis": "hmm", "plot_forced_alignment": "hmm",
     "plot_self_loop_effect": "hmm", "draw_duration_fit": "hmm",
     "plot_ctc_lattice": "ctc", "draw_ctc_lattice": "ctc", "plot_ctc_posteriors": "ctc",
     "draw_label_probabilities": "ctc", "draw_frame_labels": "ctc",
+    "plot_human_and_synthesized": "ctc",
     "plot_three_alignments": "alignment",
     "plot_unit_rows": "tokens", "draw_unit_row": "tokens", "plot_unit_purity": "tokens",
     "plot_level_spectrograms": "rvq",
@@ -75,8 +79,10 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.plots.continuous import draw_snapping, plot_snap_vs_project
     from course_lib.plots.ctc import (draw_ctc_lattice, draw_frame_labels,
                                       draw_label_probabilities, plot_ctc_lattice,
-                                      plot_ctc_posteriors)
-    from course_lib.plots.features import draw_frame_matrix, plot_mfcc_settings
+                                      plot_ctc_posteriors, plot_human_and_synthesized)
+    from course_lib.plots.features import (draw_frame_matrix, draw_log_mel,
+                                           plot_conditions, plot_mfcc_settings,
+                                           plot_room_and_noise)
     from course_lib.plots.hmm import (draw_duration_fit, draw_trellis, plot_forced_alignment,
                                       plot_self_loop_effect, plot_trellis)
     from course_lib.plots.mismatches import (draw_token_rows, plot_alignments, plot_token_rows,

@@ -1,8 +1,9 @@
 """Figures of notebook 03, "CTC": the extended label lattice, and a CTC model's per-frame
 label probabilities over an utterance. Imports no torch.
 
-Explained in notebook 03, sections "The 2L+1 lattice" (the lattice) and "Peaky posteriors"
-(the label probabilities).
+Explained in notebook 03, sections "The 2L+1 lattice" (the lattice), "Peaky posteriors"
+(the label probabilities) and "Human speech: what transfers" (log-mel spectrograms of a human
+recording and its synthesized twin).
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from course_lib import ctc
+from course_lib import ctc, features, validate
+from course_lib.plots.features import draw_log_mel
 from course_lib.plots.common import (CLASS_COLORS, draw_phones, draw_spectrogram, frame_cells,
                                      name_row)
 from course_lib.phones import phone_class
@@ -174,4 +176,45 @@ def plot_ctc_posteriors(
     axes[-1].set_xlabel("time (s)")
     axes[-1].set_xlim(0, utterance.duration)
     figure.suptitle(f"\u201c{utterance.text}\u201d")
+    return figure
+
+
+def plot_human_and_synthesized(human: np.ndarray, synthesized: np.ndarray,
+                               sample_rate: int = 16_000, *, human_rows=None,
+                               synthesized_rows=None, title: str = "") -> Figure:
+    """Log-mel spectrograms of a human recording and its synthesized twin, one above the
+    other on one time axis, each followed by its named phone rows::
+
+        human         log-mel (mel band against time)
+          "reference"   phones          <- human_rows, in their order
+          "aligner"     phones
+        synthesized   log-mel
+          "eSpeak"      phones          <- synthesized_rows
+
+    ``human`` and ``synthesized`` are waveforms (n_samples,) at ``sample_rate``; each rows
+    argument maps a row name to a sequence of :class:`course_lib.synth.Phone` (``None``: no
+    rows). Drawn by :func:`course_lib.plots.draw_log_mel` and :func:`course_lib.plots.draw_phones`.
+
+    Explained in notebook 03, section "Human speech: what transfers".
+    """
+    title = validate.text(title, "title", non_empty=False)
+    blocks = [("human", human, dict(human_rows or {})),
+              ("synthesized", synthesized, dict(synthesized_rows or {}))]
+    heights = [h for _, _, rows in blocks for h in [2.0] + [0.45] * len(rows)]
+    figure = Figure(figsize=(11, 1.0 + 1.1 * sum(heights)), layout="constrained")
+    axes = list(figure.subplots(len(heights), 1, sharex=True,
+                                gridspec_kw=dict(height_ratios=heights)))
+    for name, waveform, rows in blocks:
+        mel_ax = axes.pop(0)
+        draw_log_mel(mel_ax, waveform, sample_rate)
+        mel_ax.set_ylabel("mel band")
+        mel_ax.set_title(f"{name}: {len(waveform) / sample_rate:.2f} s", loc="left", fontsize=10)
+        for row_name, phones in rows.items():
+            phone_ax = axes.pop(0)
+            draw_phones(phone_ax, phones)
+            name_row(phone_ax, row_name)
+    figure.axes[-1].set_xlim(0, max(len(human), len(synthesized)) / sample_rate)
+    figure.axes[-1].set_xlabel("time (s)")
+    if title:
+        figure.suptitle(title, x=0.01, ha="left")
     return figure

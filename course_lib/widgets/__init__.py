@@ -6,7 +6,7 @@ module         notebook explorer
 ============== ======== ======================================
 ``mismatches`` 00       ``rate_explorer``
 ``voice``      00       ``voice_explorer`` (a microphone recorder)
-``features``   01       ``mfcc_explorer``
+``features``   01       ``mfcc_explorer``, ``room_and_noise_explorer``
 ``hmm``        02       ``self_loop_explorer``
 ``ctc``        03       ``ctc_explorer``
 ``alignment``  04       ``alignment_explorer``
@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 _MODULE_OF = {
     "rate_explorer": "mismatches", "mfcc_explorer": "features",
+    "room_and_noise_explorer": "features",
     "self_loop_explorer": "hmm", "ctc_explorer": "ctc", "alignment_explorer": "alignment",
     "unit_explorer": "tokens", "codec_level_explorer": "rvq", "snap_explorer": "continuous",
     "voice_explorer": "voice", "VoiceExplorer": "voice", "MicrophoneRecorder": "voice",
@@ -55,7 +56,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.widgets.alignment import alignment_explorer
     from course_lib.widgets.continuous import snap_explorer
     from course_lib.widgets.ctc import ctc_explorer
-    from course_lib.widgets.features import mfcc_explorer
+    from course_lib.widgets.features import mfcc_explorer, room_and_noise_explorer
     from course_lib.widgets.hmm import self_loop_explorer
     from course_lib.widgets.mismatches import rate_explorer
     from course_lib.widgets.rvq import codec_level_explorer

@@ -68,3 +68,26 @@ def test_unreadable_files_are_refused_with_their_name(tmp_path, name):
     if name == "notes.wav":
         (tmp_path / name).write_text("not audio")
     assert_refused(lambda: data.load_audio(tmp_path / name), name)
+
+
+@given(st.lists(st.tuples(st.integers(0, 10**7), st.sampled_from(["sil", "k", "aa", "pau"])),
+                min_size=1, max_size=12))
+def test_hts_labels_round_trip_through_a_file(rows):
+    import tempfile
+    from pathlib import Path
+
+    steps = np.cumsum([0] + [length for length, _ in rows])
+    text = "".join(f"{a} {b} x^y-{name}+z=w@1_1/A:0\n"
+                   for a, b, (_, name) in zip(steps[:-1], steps[1:], rows))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "round.lab"
+        path.write_text(text)
+        segments = data.read_hts_labels(path)
+    assert [name for _, _, name in segments] == [name for _, name in rows]
+    assert [start for start, _, _ in segments] == [a / 1e7 for a in steps[:-1]]
+    assert segments[-1][1] == steps[-1] / 1e7
+
+
+@given(st.sampled_from([None, 3, b"x.lab", ["a.lab"]]))
+def test_bad_label_paths_are_refused_naming_them(value):
+    assert_refused(lambda: data.read_hts_labels(value), "path")

@@ -6,6 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from course_lib import metrics
+from course_lib.synth import Phone
+from tests.fuzz.common import assert_refused, bad_integers
 
 SYMBOLS = st.lists(st.sampled_from(["sil", "k", "æ", "t", "ə"]), max_size=12)
 FINITE = st.floats(-1.0, 1.0, allow_nan=False, width=32)
@@ -91,3 +93,49 @@ def test_sequence_scores_refuse_what_is_not_a_sequence(value):
             metrics.purity(value, ["a"])
         else:
             metrics.edit_distance(value, ["a"])
+
+
+PHONE_ROWS = st.lists(st.tuples(st.sampled_from(["sil", "k", "æ", "t"]), st.floats(0.001, 0.3)),
+                      min_size=1, max_size=10)
+
+
+def _alignment(rows):
+    starts = np.r_[0.0, np.cumsum([duration for _, duration in rows])[:-1]]
+    return [Phone(label, float(start), float(start + duration))
+            for (label, duration), start in zip(rows, starts)]
+
+
+@given(SYMBOLS, SYMBOLS)
+def test_edit_alignment_pairs_are_monotone_matches_and_explain_the_distance(a, b):
+    pairs = metrics.edit_alignment(a, b)
+    assert all(a[i] == b[j] for i, j in pairs)
+    assert all(i0 < i and j0 < j for (i0, j0), (i, j) in zip(pairs, pairs[1:]))
+    # the gaps between kept pairs cost max(gap in a, gap in b) edits: together, the distance
+    fenced = [(-1, -1)] + pairs + [(len(a), len(b))]
+    cost = sum(max(i - i0 - 1, j - j0 - 1) for (i0, j0), (i, j) in zip(fenced, fenced[1:]))
+    assert cost == metrics.edit_distance(a, b)
+
+
+@given(PHONE_ROWS, PHONE_ROWS)
+def test_matched_boundary_errors_are_finite_bounded_and_at_most_one_per_boundary(p, r):
+    predicted, reference = _alignment(p), _alignment(r)
+    errors = metrics.matched_boundary_errors(predicted, reference)
+    assert errors.ndim == 1 and len(errors) <= min(len(predicted), len(reference)) - 1
+    assert np.all(np.isfinite(errors)) and np.all(errors >= 0)
+    assert np.all(errors <= max(predicted[-1].end, reference[-1].end))
+    assert len(metrics.matched_boundary_errors(reference, reference)) == len(reference) - 1
+
+
+@given(st.integers(1, 10_000).flatmap(lambda n: st.tuples(st.integers(0, n), st.just(n))),
+       st.floats(0.5, 0.999))
+def test_wilson_interval_holds_the_rate_and_widens_with_confidence(counts, confidence):
+    n_errors, n_trials = counts
+    low, high = metrics.wilson_interval(n_errors, n_trials, confidence)
+    assert 0 <= low <= n_errors / n_trials <= high <= 1
+    wider = metrics.wilson_interval(n_errors, n_trials, (1 + confidence) / 2)
+    assert wider[0] <= low and high <= wider[1]
+
+
+@given(bad_integers(minimum=1))
+def test_wilson_interval_refuses_bad_trial_counts(value):
+    assert_refused(lambda: metrics.wilson_interval(0, value), "n_trials")

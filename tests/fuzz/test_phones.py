@@ -41,7 +41,32 @@ def test_bad_phone_lists_are_refused_naming_them(value):
         phones.phones_to_indices(value)
 
 
-@given(st.sampled_from([[-1], [52], [1.5], "12", None, [[1]]]))
+@given(st.sampled_from([[-1], [59], [1.5], "12", None, [[1]]]))
 def test_bad_indices_are_refused_naming_them(value):
     with pytest.raises((ValueError, TypeError), match="indices"):
         phones.indices_to_phones(value)
+
+
+ARPABET = st.sampled_from(sorted(phones.ARPABET_TO_PHONES) + ["ah0", "er0", "iy0", "AA1", "ey2"])
+
+
+@given(st.lists(st.tuples(ARPABET, st.floats(0.001, 0.3)), min_size=1, max_size=15))
+def test_arpabet_to_phones_stays_contiguous_and_within_the_mapping(rows):
+    ends = np.cumsum([duration for _, duration in rows])
+    starts = np.r_[0.0, ends[:-1]]
+    segments = [(float(s), float(e), name) for (name, _), s, e in zip(rows, starts, ends)]
+    mapped = phones.arpabet_to_phones(segments)
+    assert 1 <= len(mapped) <= len(segments)
+    assert mapped[0].start == 0.0 and mapped[-1].end == float(ends[-1])
+    assert all(a.end == b.start for a, b in zip(mapped, mapped[1:]))
+    known = (set(phones.ARPABET_TO_PHONES.values()) | set(phones.ESPEAK_MERGES.values())
+             | {"ə", "ɚ", "i"})
+    assert {p.label for p in mapped} <= known
+    assert all(not (a.label == b.label == phones.SILENCE) for a, b in zip(mapped, mapped[1:]))
+
+
+@given(st.sampled_from([None, "aa", 3, [("k",)], [(0, 1, None)], [(0, 1, "zz")],
+                        [(float("inf"), 1, "k")], [(0.5, 0.1, "k")], []]))
+def test_bad_arpabet_segments_are_refused_naming_them(value):
+    with pytest.raises((ValueError, TypeError), match="segments|arpabet"):
+        phones.arpabet_to_phones(value)
