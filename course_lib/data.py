@@ -273,12 +273,8 @@ def _audio_source(path) -> tuple:
         return io.BytesIO(bytes(path)), "the bytes given as path"
     if hasattr(path, "read"):
         return path, "the file object given as path"
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path), an open binary file "
-                        f"or bytes, got {validate.describe(path)}")
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"audio file {str(path)!r} does not exist")
+    path = validate.existing_file(path, "path", "audio file", "a file path (str or "
+                                  "pathlib.Path), an open binary file or bytes")
     return path, f"audio file {str(path)!r}"
 
 
@@ -339,12 +335,7 @@ def read_hts_labels(path) -> list[tuple[float, float, str]]:
 
     Explained in notebook 03, section "Human speech: what transfers".
     """
-    if not isinstance(path, (str, os.PathLike)):
-        raise TypeError(f"path must be a file path (str or pathlib.Path), got "
-                        f"{validate.describe(path)}")
-    path = Path(path)
-    if not path.is_file():
-        raise ValueError(f"label file {str(path)!r} does not exist")
+    path = validate.existing_file(path, "path", "label file")
     segments: list[tuple[float, float, str]] = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if line.strip():

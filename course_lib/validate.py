@@ -21,14 +21,16 @@ The conventions are described in ``CONTRIBUTING.md`` ("Validating input").
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from numbers import Integral, Real
+from pathlib import Path
 
 import numpy as np
 
 __all__ = [
     "integer", "real", "array", "waveform", "labels", "label_indices", "choice", "text",
-    "boolean", "tensor", "generator", "describe",
+    "existing_file", "boolean", "tensor", "generator", "describe",
 ]
 
 
@@ -202,6 +204,18 @@ def text(value, name: str, *, non_empty: bool = True) -> str:
     if non_empty and not value.strip():
         _fail(name, expected, value)
     return value
+
+
+def existing_file(value, name: str, what: str,
+                  expected: str = "a file path (str or pathlib.Path)") -> Path:
+    """``value`` as the ``Path`` of an existing file: ``TypeError`` if it is not a ``str`` or
+    ``os.PathLike`` (saying ``expected``), ``ValueError`` "<what> '<path>' does not exist"."""
+    if not isinstance(value, (str, os.PathLike)):
+        _fail(name, expected, value, TypeError)
+    path = Path(value)
+    if not path.is_file():
+        raise ValueError(f"{what} {str(path)!r} does not exist")
+    return path
 
 
 def boolean(value, name: str) -> bool:
