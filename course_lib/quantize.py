@@ -6,7 +6,8 @@ continuous vector to one or more integers by choosing entries of a learned *code
 * :func:`kmeans` and :func:`nearest_code`: HuBERT-style units, one cluster index per frame;
 * :class:`VectorQuantizer`: a codebook learned by backpropagation through the straight-through
   estimator, with a commitment loss, :func:`perplexity` of its usage and
-  :func:`replace_dead_codes` as a remedy for entries nobody picks;
+  :func:`replace_dead_codes` as a remedy for entries nobody picks, learned either by gradient
+  descent (VQ-VAE) or by moving averages, :func:`ema_step` (SoundStream, EnCodec);
 * :func:`product_quantize` and :class:`GumbelProductQuantizer`: several small codebooks, one
   per slice of the vector, the second picked with Gumbel-softmax as in wav2vec 2.0;
 * :func:`train_rvq`, :func:`rvq_encode`, :func:`rvq_decode` and
@@ -179,18 +180,61 @@ def straight_through(vectors: torch.Tensor, quantized: torch.Tensor) -> torch.Te
     return vectors + (quantized - vectors).detach()
 
 
+def ema_step(cluster_size: torch.Tensor, code_sum: torch.Tensor, vectors: torch.Tensor,
+             indices: torch.Tensor, decay: float = 0.99, epsilon: float = 1e-5):
+    """One exponential-moving-average codebook update, as SoundStream and EnCodec train theirs.
+
+    Each code keeps a running count of the vectors that chose it and a running sum of them::
+
+        cluster_size <- decay * cluster_size + (1 - decay) * (how many vectors chose each code)
+        code_sum     <- decay * code_sum     + (1 - decay) * (sum of the vectors that chose it)
+        codebook      = code_sum / cluster_size   (the count Laplace-smoothed by ``epsilon``)
+
+    With ``decay = 0`` it is exactly one k-means update on the batch; with ``decay`` near 1
+    it is k-means averaged over many batches. A code nobody picks sees its count decay toward
+    zero and its entry stay where it is: it is dead, and :func:`replace_dead_codes` revives it.
+
+    Args:
+        cluster_size: ``(codebook_size,)`` running counts; code_sum: ``(codebook_size, dim)``.
+        vectors: ``(n, dim)``; indices: ``(n,)`` int64, the code each vector chose.
+    Returns ``(cluster_size, code_sum, codebook)``, new tensors of the inputs' shapes.
+    Explained in notebook 05, section "Codebooks by moving averages".
+    """
+    decay = validate.real(decay, "decay", minimum=0, maximum=1)
+    epsilon = validate.real(epsilon, "epsilon", above=0)
+    if cluster_size.ndim != 1 or code_sum.shape != (len(cluster_size), vectors.shape[-1]):
+        raise ValueError(f"cluster_size must be (codebook_size,) and code_sum (codebook_size, "
+                         f"dim), got {tuple(cluster_size.shape)} and {tuple(code_sum.shape)}")
+    if vectors.ndim != 2 or indices.shape != vectors.shape[:1]:
+        raise ValueError(f"vectors must be (n, dim) and indices (n,), got "
+                         f"{tuple(vectors.shape)} and {tuple(indices.shape)}")
+    one_hot = F.one_hot(indices, len(cluster_size)).to(vectors.dtype)  # (n, codebook_size)
+    cluster_size = decay * cluster_size + (1 - decay) * one_hot.sum(dim=0)
+    code_sum = decay * code_sum + (1 - decay) * one_hot.T @ vectors
+    total = cluster_size.sum()
+    smoothed = (cluster_size + epsilon) / (total + len(cluster_size) * epsilon) * total
+    return cluster_size, code_sum, code_sum / smoothed[:, None]
+
+
 class VectorQuantizer(nn.Module):
-    """One learned codebook: nearest entry, straight-through gradient, codebook + commitment loss.
+    """One learned codebook: nearest entry, straight-through gradient, commitment loss.
 
     ``forward(vectors)`` takes ``(..., dim)`` floats and returns ``(quantized, indices, loss)``:
-    quantized ``(..., dim)`` (straight-through), indices ``(...)`` int64, and the scalar
-    ``|sg[z] - e|^2 + beta |z - sg[e]|^2`` of VQ-VAE (codebook loss moves codes toward the
-    encoder outputs, the commitment loss keeps the encoder near its codes). Notebooks 05, 06.
+    quantized ``(..., dim)`` (straight-through), indices ``(...)`` int64, and a scalar loss.
+    Two ways to learn the codebook:
 
-    Explained in notebook 05, section "Learning a codebook by gradient descent".
+    * ``ema_decay=None`` (VQ-VAE): the loss is ``|sg[z] - e|^2 + beta |z - sg[e]|^2``; its
+      codebook term moves codes toward the encoder outputs by gradient descent;
+    * ``ema_decay=0.99`` (SoundStream, EnCodec): the codebook is no parameter of the optimizer;
+      every training call moves it by :func:`ema_step`, and the loss is the commitment term
+      ``beta |z - sg[e]|^2`` alone. :meth:`set_codebook` starts it (at k-means centroids, say).
+
+    Explained in notebook 05, sections "Learning a codebook by gradient descent" and
+    "Codebooks by moving averages"; used by the codec of notebook 06.
     """
 
-    def __init__(self, codebook_size: int, dim: int, commitment: float = 0.25, seed: int = 0):
+    def __init__(self, codebook_size: int, dim: int, commitment: float = 0.25, seed: int = 0,
+                 ema_decay: float | None = None):
         super().__init__()
         codebook_size = validate.integer(codebook_size, "codebook_size", minimum=1)
         dim = validate.integer(dim, "dim", minimum=1)
@@ -198,6 +242,25 @@ class VectorQuantizer(nn.Module):
         generator = torch.Generator().manual_seed(validate.integer(seed, "seed"))
         self.codebook = nn.Parameter(torch.randn(codebook_size, dim, generator=generator))
         self.commitment = commitment
+        self.ema_decay = None if ema_decay is None else validate.real(
+            ema_decay, "ema_decay", minimum=0, maximum=1)
+        if self.ema_decay is not None:
+            self.codebook.requires_grad_(False)
+            self.register_buffer("cluster_size", torch.ones(codebook_size))
+            self.register_buffer("code_sum", self.codebook.detach().clone())
+
+    @torch.no_grad()
+    def set_codebook(self, codebook) -> None:
+        """Replace the codebook ``(codebook_size, dim)`` (and restart the EMA statistics as if
+        each entry had been chosen once by itself). Explained in notebook 06."""
+        codebook = validate.tensor(codebook, "codebook", dtype=self.codebook.dtype)
+        if codebook.shape != self.codebook.shape:
+            raise ValueError(f"codebook must have shape {tuple(self.codebook.shape)}, "
+                             f"got {tuple(codebook.shape)}")
+        self.codebook.copy_(codebook)
+        if self.ema_decay is not None:
+            self.cluster_size.fill_(1.0)
+            self.code_sum.copy_(codebook)
 
     def _vectors(self, vectors) -> torch.Tensor:
         """``(..., dim)`` vectors as a tensor of the codebook's dtype (float64 tensors, NumPy
@@ -223,12 +286,36 @@ class VectorQuantizer(nn.Module):
         Explained in notebook 06."""
         return self._lookup(self._vectors(vectors))
 
-    def _lookup(self, vectors: torch.Tensor):
+    def _lookup(self, vectors: torch.Tensor, active: torch.Tensor | None = None):
+        """As :meth:`lookup`; ``active`` (a boolean mask over the leading axes, or None for all)
+        picks the vectors that count in the loss and in the EMA update."""
         indices = self._indices(vectors)
+        if self.ema_decay is not None and self.training and torch.is_grad_enabled():
+            self._ema_update(vectors, indices, active)
         codes = self.codebook[indices]
-        codebook_loss = F.mse_loss(codes, vectors.detach())
-        commitment_loss = F.mse_loss(vectors, codes.detach())
+        weight = (torch.ones(vectors.shape[:-1], dtype=vectors.dtype) if active is None
+                  else active.to(vectors.dtype)).unsqueeze(-1)
+        n_entries = (weight.sum() * vectors.shape[-1]).clamp_min(1)
+        commitment_loss = ((vectors - codes.detach()) ** 2 * weight).sum() / n_entries
+        if self.ema_decay is not None:
+            return codes, indices, self.commitment * commitment_loss
+        codebook_loss = ((codes - vectors.detach()) ** 2 * weight).sum() / n_entries
         return codes, indices, codebook_loss + self.commitment * commitment_loss
+
+    @torch.no_grad()
+    def _ema_update(self, vectors, indices, active) -> None:
+        flat, flat_indices = vectors.detach().reshape(-1, vectors.shape[-1]), indices.reshape(-1)
+        if active is not None:
+            keep = active.reshape(-1)
+            flat, flat_indices = flat[keep], flat_indices[keep]
+        if len(flat) == 0:
+            return
+        cluster_size, code_sum, codebook = ema_step(self.cluster_size, self.code_sum,
+                                                    flat.to(self.code_sum.dtype), flat_indices,
+                                                    self.ema_decay)
+        self.cluster_size.copy_(cluster_size)
+        self.code_sum.copy_(code_sum)
+        self.codebook.copy_(codebook)
 
     def forward(self, vectors: torch.Tensor):
         """``(quantized, indices, loss)`` for ``(..., dim)`` vectors, as the class says.
@@ -287,7 +374,11 @@ def replace_dead_codes(quantizer: VectorQuantizer, vectors: torch.Tensor, counts
     if len(dead):
         generator = torch.Generator().manual_seed(seed)
         picks = torch.randint(len(flat), (len(dead),), generator=generator)
-        quantizer.codebook[torch.as_tensor(dead)] = flat[picks].to(quantizer.codebook.dtype)
+        dead = torch.as_tensor(dead)
+        quantizer.codebook[dead] = flat[picks].to(quantizer.codebook.dtype)
+        if quantizer.ema_decay is not None:  # a revived code starts as if chosen once
+            quantizer.cluster_size[dead] = 1.0
+            quantizer.code_sum[dead] = quantizer.codebook[dead].to(quantizer.code_sum.dtype)
     return len(dead)
 
 
@@ -468,19 +559,21 @@ class ResidualVectorQuantizer(nn.Module):
     """A stack of :class:`VectorQuantizer` levels on residuals, with quantizer dropout.
 
     ``forward(vectors, n_levels=None)`` on ``(..., dim)`` returns ``(quantized, codes, loss)``
-    with codes ``(..., n_used)``. In training with ``dropout=True``, every call uses a random
-    number of leading levels (SoundStream's quantizer dropout), so that the decoder learns to
-    work from 1, 2, ... levels and one model serves every bitrate.
+    with codes ``(..., n_used)``. In training with ``dropout=True``, each example (index along
+    the first axis) keeps its own random number of leading levels, as SoundStream draws them, so
+    that the decoder learns to work from 1, 2, ... levels and one model serves every bitrate;
+    a dropped level's codes are -1 there. ``ema_decay`` is passed to every level.
     Explained in notebook 06, section "Quantizer dropout: one model, many bitrates".
     """
 
     def __init__(self, n_levels: int, codebook_size: int, dim: int, commitment: float = 0.25,
-                 dropout: bool = True, seed: int = 0):
+                 dropout: bool = True, seed: int = 0, ema_decay: float | None = None):
         super().__init__()
         n_levels = validate.integer(n_levels, "n_levels", minimum=1)
         seed = validate.integer(seed, "seed")
         self.levels = nn.ModuleList(
-            VectorQuantizer(codebook_size, dim, commitment, seed=seed + level)
+            VectorQuantizer(codebook_size, dim, commitment, seed=seed + level,
+                            ema_decay=ema_decay)
             for level in range(n_levels))
         self.dropout = validate.boolean(dropout, "dropout")
         self._generator = torch.Generator().manual_seed(seed)
@@ -492,20 +585,27 @@ class ResidualVectorQuantizer(nn.Module):
 
     def forward(self, vectors: torch.Tensor, n_levels: int | None = None):
         """``(quantized, codes, loss)`` for ``(..., dim)`` vectors with the leading ``n_levels``
-        levels (all, or a random number in training with dropout). Explained in notebook 06."""
+        levels (all, or per example a random number in training with dropout; codes of a
+        dropped level are -1). Explained in notebook 06."""
         vectors = self.levels[0]._vectors(vectors)
         if n_levels is not None:
             n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=self.n_levels)
+        kept = None  # per example: how many leading levels it keeps
         if n_levels is None:
             n_levels = self.n_levels
             if self.training and self.dropout:
-                n_levels = int(torch.randint(1, self.n_levels + 1, (1,), generator=self._generator))
-        if not 1 <= n_levels <= self.n_levels:
-            raise ValueError(f"n_levels must be between 1 and {self.n_levels}, got {n_levels}")
+                n_examples = vectors.shape[0] if vectors.ndim > 1 else 1
+                kept = torch.randint(1, self.n_levels + 1, (n_examples,),
+                                     generator=self._generator)
+                kept = kept.reshape(kept.shape[:vectors.ndim - 1] + (1,) * (vectors.ndim - 2))
         residual, total = vectors, torch.zeros_like(vectors)
         codes, loss = [], vectors.new_zeros(())
-        for level in self.levels[:n_levels]:
-            level_codes, indices, level_loss = level._lookup(residual)
+        for number, level in enumerate(self.levels[:n_levels]):
+            active = None if kept is None else (number < kept).expand(vectors.shape[:-1])
+            level_codes, indices, level_loss = level._lookup(residual, active)
+            if active is not None:
+                level_codes = level_codes * active.unsqueeze(-1).to(level_codes.dtype)
+                indices = indices.masked_fill(~active, -1)
             residual = residual - level_codes.detach()
             total = total + level_codes.detach()
             codes.append(indices)

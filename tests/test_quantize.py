@@ -17,6 +17,7 @@ from course_lib.quantize import (
     bitrate,
     codebook_usage,
     deduplicate,
+    ema_step,
     kmeans,
     kmeans_plus_plus,
     n_combinations,
@@ -459,8 +460,16 @@ def test_residual_quantizer_module_matches_numpy_rvq_and_dropout_varies_levels()
     quantized.sum().backward()
     np.testing.assert_array_equal(vectors.grad.numpy(), np.ones((30, 2)))  # straight-through
     quantizer.train()
-    used = {quantizer(vectors)[1].shape[-1] for _ in range(30)}
-    assert used == {1, 2, 3}
+    kept_counts = set()
+    for _ in range(10):
+        quantized, codes, _ = quantizer(vectors)
+        kept = (codes >= 0).sum(dim=-1)  # per example: its leading levels, then -1s
+        assert codes.shape == (30, 3) and (codes[:, 0] >= 0).all()
+        assert ((codes >= 0) == (torch.arange(3) < kept[:, None])).all()
+        for row in range(30):
+            torch.testing.assert_close(quantized[row], quantizer.decode(codes[row, :kept[row]]))
+        kept_counts |= set(kept.tolist())
+    assert kept_counts == {1, 2, 3}  # drawn per example, not per batch
     with pytest.raises(ValueError, match="n_levels"):
         quantizer(vectors, n_levels=4)
     with pytest.raises(ValueError, match="levels"):
@@ -509,3 +518,90 @@ def test_gumbel_quantizer_init_is_seeded_without_touching_the_global_generator()
     second = GumbelProductQuantizer(in_dim=8, n_groups=2, entries_per_group=4, code_dim=6, seed=5)
     assert torch.equal(first.codebooks, second.codebooks)
     assert torch.equal(first.to_logits.weight, second.to_logits.weight)
+
+
+# --- codebooks learned by exponential moving averages ---------------------------------------
+
+@given(arrays(np.float64, st.tuples(st.integers(1, 25), st.integers(1, 3)), elements=finite),
+       st.integers(1, 5), st.integers(0, 2**16))
+def test_ema_step_with_no_memory_is_one_kmeans_update(vectors, codebook_size, seed):
+    """decay = 0: each used code becomes the mean of the vectors that chose it (brute force);
+    an unused code keeps its entry (up to the Laplace smoothing, tiny here)."""
+    rng = np.random.default_rng(seed)
+    indices = rng.integers(codebook_size, size=len(vectors))
+    old_codebook = rng.normal(size=(codebook_size, vectors.shape[1]))
+    cluster_size = torch.ones(codebook_size, dtype=torch.float64)
+    _, _, codebook = ema_step(cluster_size, torch.from_numpy(old_codebook),
+                              torch.from_numpy(vectors), torch.from_numpy(indices),
+                              decay=0.0, epsilon=1e-12)
+    for code in range(codebook_size):
+        chosen = vectors[indices == code]
+        expected = chosen.mean(axis=0) if len(chosen) else np.zeros(vectors.shape[1])
+        np.testing.assert_allclose(codebook[code].numpy(), expected, rtol=1e-6, atol=1e-6)
+
+
+@given(st.floats(0.0, 1.0), st.integers(0, 2**16))
+def test_ema_step_statistics_are_running_averages_of_counts_and_sums(decay, seed):
+    rng = np.random.default_rng(seed)
+    vectors = torch.from_numpy(rng.normal(size=(20, 2)))
+    indices = torch.from_numpy(rng.integers(4, size=20))
+    cluster_size = torch.from_numpy(rng.uniform(0.5, 3, size=4))
+    code_sum = torch.from_numpy(rng.normal(size=(4, 2)))
+    new_size, new_sum, codebook = ema_step(cluster_size, code_sum, vectors, indices, decay)
+    counts = torch.bincount(indices, minlength=4).double()
+    sums = torch.stack([vectors[indices == code].sum(dim=0) for code in range(4)])
+    torch.testing.assert_close(new_size, decay * cluster_size + (1 - decay) * counts)
+    torch.testing.assert_close(new_sum, decay * code_sum + (1 - decay) * sums)
+    assert new_size.sum().item() == pytest.approx(decay * cluster_size.sum().item()
+                                                  + (1 - decay) * 20)
+    # with counts well above epsilon, the codebook is the running sum over the running count
+    torch.testing.assert_close(codebook, new_sum / new_size[:, None], rtol=1e-4, atol=1e-6)
+
+
+def test_ema_quantizer_moves_its_codebook_only_in_training_and_its_loss_is_commitment_alone():
+    quantizer = VectorQuantizer(4, 2, commitment=0.25, seed=0, ema_decay=0.5).double()
+    assert not quantizer.codebook.requires_grad  # no optimizer step touches it
+    quantizer.set_codebook(torch.tensor([[0.0, 0], [5, 5], [-5, 5], [5, -5]], dtype=torch.float64))
+    vectors = torch.tensor([[1.0, 1.0], [1.0, -1.0], [4.0, 6.0]], dtype=torch.float64,
+                           requires_grad=True)
+    quantizer.eval()
+    _, indices, loss = quantizer(vectors)
+    assert indices.tolist() == [0, 0, 1]
+    chosen = quantizer.codebook[indices]
+    assert loss.item() == pytest.approx(0.25 * ((vectors - chosen) ** 2).mean().item())
+    before = quantizer.codebook.clone()
+    quantizer(vectors)
+    torch.testing.assert_close(quantizer.codebook, before)  # evaluation leaves it alone
+    quantizer.train()
+    quantizer(vectors)
+    # code 0: counts 0.5 * 1 + 0.5 * 2 = 1.5, sums 0.5 * (0, 0) + 0.5 * (2, 0) -> (2/3, 0)
+    # (up to the Laplace smoothing of the counts)
+    torch.testing.assert_close(quantizer.codebook[0], torch.tensor([2 / 3, 0.0],
+                                                                   dtype=torch.float64),
+                               rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(quantizer.codebook[2], before[2], rtol=1e-4, atol=1e-5)  # unused
+
+
+def test_replace_dead_codes_restarts_the_ema_statistics_of_revived_codes():
+    quantizer = VectorQuantizer(3, 2, ema_decay=0.99)
+    quantizer.cluster_size.copy_(torch.tensor([5.0, 1e-6, 2.0]))
+    vectors = torch.randn(10, 2, generator=torch.Generator().manual_seed(0))
+    assert replace_dead_codes(quantizer, vectors, np.array([4, 0, 2])) == 1
+    assert quantizer.cluster_size.tolist() == [5.0, 1.0, 2.0]
+    torch.testing.assert_close(quantizer.code_sum[1], quantizer.codebook[1])
+    assert any(torch.equal(quantizer.codebook[1], row) for row in vectors)
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: ema_step(torch.ones(3), torch.ones(3, 2), torch.ones(4, 2),
+                      torch.zeros(4, dtype=torch.int64), decay=1.5), "decay"),
+    (lambda: ema_step(torch.ones(3), torch.ones(2, 2), torch.ones(4, 2),
+                      torch.zeros(4, dtype=torch.int64)), "code_sum"),
+    (lambda: ema_step(torch.ones(3), torch.ones(3, 2), torch.ones(4, 2),
+                      torch.zeros(5, dtype=torch.int64)), "indices"),
+    (lambda: VectorQuantizer(3, 2, ema_decay=-0.1), "ema_decay"),
+    (lambda: VectorQuantizer(3, 2).set_codebook(torch.ones(2, 2)), "codebook"),
+])
+def test_ema_inputs_are_checked(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
