@@ -559,15 +559,17 @@ class ResidualVectorQuantizer(nn.Module):
     """A stack of :class:`VectorQuantizer` levels on residuals, with quantizer dropout.
 
     ``forward(vectors, n_levels=None)`` on ``(..., dim)`` returns ``(quantized, codes, loss)``
-    with codes ``(..., n_used)``. In training with ``dropout=True``, each example (index along
-    the first axis) keeps its own random number of leading levels, as SoundStream draws them, so
-    that the decoder learns to work from 1, 2, ... levels and one model serves every bitrate;
-    a dropped level's codes are -1 there. ``ema_decay`` is passed to every level.
+    with codes ``(..., n_used)``. In training, a share ``dropout`` of the examples (index along
+    the first axis) each keeps its own random number of leading levels, drawn uniformly from
+    1..n_levels, so that the decoder learns to work from 1, 2, ... levels and one model serves
+    every bitrate; the other examples keep every level. SoundStream draws for every example
+    (``dropout=1.0``), DAC for half of them (0.5). A dropped level's codes are -1.
+    ``ema_decay`` is passed to every level.
     Explained in notebook 06, section "Quantizer dropout: one model, many bitrates".
     """
 
     def __init__(self, n_levels: int, codebook_size: int, dim: int, commitment: float = 0.25,
-                 dropout: bool = True, seed: int = 0, ema_decay: float | None = None):
+                 dropout: float = 1.0, seed: int = 0, ema_decay: float | None = None):
         super().__init__()
         n_levels = validate.integer(n_levels, "n_levels", minimum=1)
         seed = validate.integer(seed, "seed")
@@ -575,7 +577,7 @@ class ResidualVectorQuantizer(nn.Module):
             VectorQuantizer(codebook_size, dim, commitment, seed=seed + level,
                             ema_decay=ema_decay)
             for level in range(n_levels))
-        self.dropout = validate.boolean(dropout, "dropout")
+        self.dropout = validate.real(dropout, "dropout", minimum=0, maximum=1)
         self._generator = torch.Generator().manual_seed(seed)
 
     @property
@@ -593,10 +595,12 @@ class ResidualVectorQuantizer(nn.Module):
         kept = None  # per example: how many leading levels it keeps
         if n_levels is None:
             n_levels = self.n_levels
-            if self.training and self.dropout:
+            if self.training and self.dropout > 0:
                 n_examples = vectors.shape[0] if vectors.ndim > 1 else 1
                 kept = torch.randint(1, self.n_levels + 1, (n_examples,),
                                      generator=self._generator)
+                dropping = torch.rand(n_examples, generator=self._generator) < self.dropout
+                kept = torch.where(dropping, kept, self.n_levels)
                 kept = kept.reshape(kept.shape[:vectors.ndim - 1] + (1,) * (vectors.ndim - 2))
         residual, total = vectors, torch.zeros_like(vectors)
         codes, loss = [], vectors.new_zeros(())

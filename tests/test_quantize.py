@@ -422,7 +422,7 @@ def test_residual_quantizer_loss_and_gradients_are_its_levels_on_their_residuals
 
 
 def test_residual_quantizer_uses_every_level_in_evaluation_and_decodes_any_leading_levels():
-    quantizer = ResidualVectorQuantizer(3, 8, 2, dropout=True, seed=0).eval()
+    quantizer = ResidualVectorQuantizer(3, 8, 2, dropout=1.0, seed=0).eval()
     vectors = torch.randn(30, 2, generator=torch.Generator().manual_seed(5))
     assert all(quantizer(vectors)[1].shape == (30, 3) for _ in range(12))  # no dropout in eval
     _, codes, _ = quantizer(vectors)
@@ -470,6 +470,8 @@ def test_residual_quantizer_module_matches_numpy_rvq_and_dropout_varies_levels()
             torch.testing.assert_close(quantized[row], quantizer.decode(codes[row, :kept[row]]))
         kept_counts |= set(kept.tolist())
     assert kept_counts == {1, 2, 3}  # drawn per example, not per batch
+    quantizer.dropout = 0.0
+    assert (quantizer(vectors)[1] >= 0).all()  # no dropout: every example keeps every level
     with pytest.raises(ValueError, match="n_levels"):
         quantizer(vectors, n_levels=4)
     with pytest.raises(ValueError, match="levels"):
