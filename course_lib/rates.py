@@ -5,7 +5,11 @@ second, and a multi-codebook codec emits levels x frames. Each function here cou
 one strategy hands to the LLM; :func:`token_rows` lays them out in time for the figure of
 notebook 00 (``course_lib.plots.plot_token_rows``).
 
-Explained in notebook 00, section "The essay's numbers, computed".
+The second half counts sequential steps instead of tokens: how many model calls each codebook
+serialization of ``course_lib.serialize`` needs for T frames of K levels (notebook 10).
+
+Explained in notebook 00, section "The essay's numbers, computed", and notebook 10, section
+"Steps per second of audio".
 """
 
 from __future__ import annotations

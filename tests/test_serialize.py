@@ -257,3 +257,34 @@ def test_bad_input_raises_a_clear_value_error(call, message):
 def test_wrong_kinds_raise_type_error(call):
     with pytest.raises(TypeError):
         call()
+
+
+# --- the figures and the explorer of notebook 10 ---------------------------------------------
+
+def test_plot_generation_orders_titles_every_pattern_with_its_steps():
+    from course_lib.plots import plot_generation_orders
+
+    figure = plot_generation_orders(8, 4, first_passes=4)
+    titles = [ax.get_title() for ax in figure.axes]
+    assert len(titles) == 5
+    for title, pattern in zip(titles, PATTERNS):
+        steps = rates.serialization_steps(pattern, 8, 4, first_passes=4)
+        assert f"{steps} sequential steps" in title, (title, steps)
+
+
+def test_serialization_explorer_redraws_for_each_pattern_and_code():
+    from matplotlib.figure import Figure
+
+    from course_lib.widgets import serialization_explorer
+
+    explorer = serialization_explorer()
+    pattern, n_frames, n_codebooks, frame, level = explorer.children[:5]
+    assert isinstance(explorer.result, Figure) and explorer.auto_display
+    n_frames.value, n_codebooks.value, frame.value, level.value = 3, 3, 1, 1
+    assert "fixed at step 2 and may condition on 3 of 8" in explorer.result.axes[0].get_title()
+    pattern.value = "valle"
+    assert "fixed at step 3 and may condition on 3 of 8" in explorer.result.axes[0].get_title()
+    frame.value = 20  # beyond T: clipped to the last frame
+    assert "frame 2, level 2" in explorer.result.axes[0].get_title()
+    bars = [patch.get_width() for patch in explorer.result.axes[1].patches]
+    assert bars == [9, 5, 5, rates.masked_steps(3, 3, first_passes=4), 9]
