@@ -36,7 +36,8 @@ def test_notebooks_are_numbered_in_course_order():
         numbers.append(int(match.group(1)))
     missing = set(range(numbers[-1] + 1)) - set(numbers)
     assert numbers == sorted(set(numbers)) and missing <= NOT_WRITTEN_YET, \
-        f"notebook numbers must run 00, 01, ... with no gap but {sorted(NOT_WRITTEN_YET)}: {numbers}"
+        f"notebook numbers must run 00, 01, ... with no gap but {sorted(NOT_WRITTEN_YET)}: " \
+        f"{numbers}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib import colormaps
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from course_lib import rates, serialize
 
@@ -53,9 +54,8 @@ def draw_generation_order(ax, step_of: np.ndarray, *, title: str = "",
     ax.set_title(title, fontsize=9)
 
 
-def _outline(frame: int, level: int):
-    from matplotlib.patches import Rectangle
-
+def _outline(frame: int, level: int) -> Rectangle:
+    """A red frame around the cell of (``frame``, ``level``)."""
     return Rectangle((frame - 0.5, level - 0.5), 1, 1, fill=False, edgecolor="#c44e52",
                      linewidth=2.5)
 
@@ -67,8 +67,8 @@ def plot_generation_orders(n_frames: int = 8, n_codebooks: int = 4, **options) -
     (``first_passes``, ``later_passes``, ``acoustic_delay``, ``seed``).
     Explained in notebook 10, section "Five generation orders, drawn".
     """
-    figure = Figure(figsize=(11, 1.3 + 1.05 * len(serialize.PATTERNS) * (0.6 + 0.1 * n_codebooks)),
-                    layout="constrained")
+    height = 1.3 + 1.05 * len(serialize.PATTERNS) * (0.6 + 0.1 * n_codebooks)
+    figure = Figure(figsize=(11, height), layout="constrained")
     axes = figure.subplots(len(serialize.PATTERNS), 1)
     for ax, pattern in zip(axes, serialize.PATTERNS):
         step_of = serialize.generation_order(pattern, n_frames, n_codebooks, **options)
@@ -103,9 +103,8 @@ def plot_serialization(pattern: str, n_frames: int, n_codebooks: int, frame: int
     bars = steps_ax.barh(range(len(counts)), counts, color=[
         "#c44e52" if name == pattern else "#8c8c8c" for name in serialize.PATTERNS])
     steps_ax.bar_label(bars, fontsize=7)
-    delay = options.get("acoustic_delay", 1)
-    steps_ax.text(counts[-1], len(counts) - 1.45, f"{rates.rq_temporal_steps(n_frames, n_codebooks, delay)}"
-                  " temporal", fontsize=7, ha="right")
+    temporal = rates.rq_temporal_steps(n_frames, n_codebooks, options.get("acoustic_delay", 1))
+    steps_ax.text(counts[-1], len(counts) - 1.45, f"{temporal} temporal", fontsize=7, ha="right")
     steps_ax.set_yticks(range(len(counts)), serialize.PATTERNS, fontsize=8)
     steps_ax.invert_yaxis()
     steps_ax.set_xlabel("sequential model calls")
