@@ -211,7 +211,9 @@ def valle_steps(n_frames: int, n_codebooks: int) -> int:
 
 def delay_steps(n_frames: int, n_codebooks: int) -> int:
     """MusicGen's delay pattern: level k starts k steps late, so one autoregressive pass emits
-    one token of every level per step and ends after T + K - 1 steps.
+    one token of every level per step and ends after T + K - 1 steps. (audiocraft's layout also
+    has an empty first step, where the model reads only its start token; it emits no code and
+    is not counted here.)
 
     Explained in notebook 10, section "3. The delay pattern: T + K - 1 steps".
     """
