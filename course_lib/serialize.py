@@ -216,7 +216,9 @@ class DecodeStep:
         targets: (n_targets, 2) int64 rows of (frame, level), both 0-based: the codes the
             model must give log-probabilities for, in this order.
         temporal_step: the large model's step: for ``"rq"`` the frame-step s that this depth
-            step belongs to (T + delay of them); for other patterns equal to ``index``.
+            step belongs to (T + delay of them); for other patterns equal to ``index``. An RQ
+            generator runs its large (temporal) model when this changes and its small (depth)
+            model on every call.
 
     Explained in notebook 10, section "Flattening: one token per step".
     """
