@@ -18,6 +18,9 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 BIN = Path(sys.executable).parent
+# numbers the course plan holds for notebooks that have not landed yet (08 adapters, 09 output
+# architectures); a notebook after them may exist already. Empty this when they land.
+NOT_WRITTEN_YET = {8, 9}
 
 
 def load(path):
@@ -31,7 +34,10 @@ def test_notebooks_are_numbered_in_course_order():
         match = re.fullmatch(r"(\d\d)_[a-z0-9_]+\.ipynb", path.name)
         assert match, f"{path.name} should be named NN_topic.ipynb (lower case, underscores)"
         numbers.append(int(match.group(1)))
-    assert numbers == list(range(len(numbers))), f"notebook numbers must run 00, 01, ...: {numbers}"
+    missing = set(range(numbers[-1] + 1)) - set(numbers)
+    assert numbers == sorted(set(numbers)) and missing <= NOT_WRITTEN_YET, \
+        f"notebook numbers must run 00, 01, ... with no gap but {sorted(NOT_WRITTEN_YET)}: " \
+        f"{numbers}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

@@ -15,6 +15,7 @@ module         notebook figures
 ``tokens``     05, 06   ``plot_unit_rows``, ``plot_unit_purity``
 ``rvq``        06       ``plot_level_spectrograms``
 ``continuous`` 07       ``plot_snap_vs_project``
+``serialize``  10       ``plot_generation_orders``, ``plot_serialization``
 ============== ======== ==============================================================
 
 ``draw_*`` functions draw on the matplotlib ``Axes`` they are given (``draw_phones(ax,
@@ -54,6 +55,8 @@ _MODULE_OF = {
     "plot_level_spectrograms": "rvq",
     "plot_snap_vs_project": "continuous", "draw_snapping": "continuous",
     "plot_recording": "voice", "draw_spikes": "voice",
+    "plot_generation_orders": "serialize", "draw_generation_order": "serialize",
+    "plot_serialization": "serialize",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -88,5 +91,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.plots.mismatches import (draw_token_rows, plot_alignments, plot_token_rows,
                                              plot_utterance)
     from course_lib.plots.rvq import plot_level_spectrograms
+    from course_lib.plots.serialize import (draw_generation_order, plot_generation_orders,
+                                            plot_serialization)
     from course_lib.plots.tokens import draw_unit_row, plot_unit_purity, plot_unit_rows
     from course_lib.plots.voice import draw_spikes, plot_recording
