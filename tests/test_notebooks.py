@@ -74,6 +74,10 @@ def test_nbgrader_metadata_is_consistent(path):
         if meta["grade"]:
             assert meta["points"] > 0 and meta["locked"], "test cells are locked and score points"
             assert "assert" in source, "a test cell must test something"
+            # checks the learner cannot see, so that an answer hard-coding the visible checks'
+            # values still fails (issue 16)
+            assert "### BEGIN HIDDEN TESTS" in source and "### END HIDDEN TESTS" in source, \
+                f"{meta['grade_id']} has no hidden tests"
     assert len(ids) == len(set(ids)), "grade_id values must be unique"
 
 
