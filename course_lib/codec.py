@@ -1,7 +1,7 @@
 """A tiny neural audio codec: convolutional encoder -> residual VQ -> convolutional decoder.
 
 The same three parts as SoundStream and EnCodec, small enough to train on a laptop CPU in
-about twenty minutes on the course's synthesized speech:
+about fifteen minutes on the course's synthesized speech:
 
 * the **encoder** reads the log magnitude spectrum of 16 kHz audio (20 ms Hann windows every
   5 ms: 200 spectra per second), puts each 4 spectra side by side and runs dilated residual
@@ -31,6 +31,7 @@ Explained in notebook 06, section "A tiny neural codec".
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import time
 from pathlib import Path
@@ -347,13 +348,18 @@ def evaluate(codec: TinyCodec, utterances, n_levels: int | None) -> tuple[float,
     return float(stoi), float(distance)
 
 
+@functools.cache
+def _mel_filters() -> torch.Tensor:
+    """The 80 mel filters of :func:`spectral_loss` ``(80, 161)``, built once, not every step."""
+    return torch.from_numpy(features.mel_filterbank(features.SAMPLE_RATE, _N_FFT, _N_MELS))
+
+
 def spectral_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """The decoder's training loss: L1 between predicted and true ``log(|STFT| + 0.01)``, plus
     L1 between their 80-band log-mel energies, which weighs the low frequencies (where speech
     and STOI live) as hearing does. Both ``(batch, 161, n_stft)``.
     Explained in notebook 06, section "A tiny neural codec"."""
-    mels = torch.from_numpy(features.mel_filterbank(features.SAMPLE_RATE, _N_FFT, _N_MELS))
-    mels = mels.to(predicted.dtype)
+    mels = _mel_filters().to(predicted.dtype)
 
     def log_mel(log_magnitude):
         power = (torch.exp(log_magnitude) - _FLOOR).clamp_min(0) ** 2
@@ -376,9 +382,8 @@ def train(steps: int = 4000, *, out: str | Path, distill: str | None = None, see
     ``out`` (required: the shipped weights are overwritten only if you name them) and returns the
     codec as saved, with the training record (steps, minutes, final loss, STOI and log-mel
     distance unquantized and per number of levels on ``n_eval`` utterances of the course
-    corpus's test split) in
-    ``codec.training_record``. Runs on one thread (two thrash when another process shares the 2
-    cores); 4,000 steps take about 15 minutes on this course's 2-core machine.
+    corpus's test split) in ``codec.training_record``. Runs on one thread (two thrash when
+    another process shares the 2 cores); 4,000 steps take about 15 minutes of CPU time.
     Explained in notebook 06, section "A tiny neural codec".
     """
     if distill is not None:
