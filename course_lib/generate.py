@@ -13,7 +13,7 @@ contexts that order produces (codes fixed before a step of
 :func:`course_lib.serialize.generation_order`). The toy is given the alignment (eSpeak
 durations); VALL-E learns it itself.
 
-Explained in notebook 10, part 2 (to be written).
+Explained in notebook 10, section "A generator over the code matrix".
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ def frame_phones(phone_sequence) -> np.ndarray:
     times; the number of frames is ``ceil(last end * 50)``, and frame i gets the phone at its
     centre (:func:`course_lib.codec.frame_centres`, :func:`course_lib.phones.phones_at`).
     Returns (n_frames,) int64. Raises ValueError for an empty sequence or an unknown phone.
+    Explained in notebook 10, section "A generator over the code matrix".
     """
     if isinstance(phone_sequence, (str, bytes)) or not hasattr(phone_sequence, "__len__"):
         raise TypeError("phone_sequence must be a non-empty sequence of Phone, got "
@@ -61,6 +62,7 @@ class CodeGenerator(nn.Module):
     code (an extra entry stands for MASK). A transformer encoder over frames, then one linear
     head per level. Shapes: ``phones`` (B, T) int64, ``codes`` (B, T, N_LEVELS) int64 with
     MASK = -2; returns (B, T, N_LEVELS, CODEBOOK_SIZE) log-probabilities.
+    Explained in notebook 10, section "A generator over the code matrix".
     """
 
     def __init__(self):
@@ -90,6 +92,7 @@ def model_function(generator: CodeGenerator, frame_phone_indices: np.ndarray):
     """Wrap ``generator`` as the model function that :func:`course_lib.serialize.decode` calls:
     it scores ``step.targets`` given ``step.codes`` and the frames' phones.
     Returns a callable DecodeStep -> (n_targets, CODEBOOK_SIZE) float64 log-probabilities.
+    Explained in notebook 10, section "A generator over the code matrix".
     """
     phones = torch.as_tensor(frame_phone_indices, dtype=torch.int64)[None]
 
@@ -110,6 +113,7 @@ def generate(generator: CodeGenerator, phone_sequence, pattern: str, *,
     Returns (n_frames, N_LEVELS) int64 codes in [0, CODEBOOK_SIZE), n_frames as in
     :func:`frame_phones`. Raises ValueError for an unknown pattern, an empty sequence or an
     unknown phone.
+    Explained in notebook 10, section "A generator over the code matrix".
     """
     if not isinstance(generator, CodeGenerator):
         raise TypeError(f"generator must be a CodeGenerator, got {validate.describe(generator)}")
