@@ -18,6 +18,8 @@ Explained in notebook 10, section "A generator over the code matrix".
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import torch
 from torch import nn
@@ -123,3 +125,49 @@ def generate(generator: CodeGenerator, phone_sequence, pattern: str, *,
     generator.eval()
     return serialize.decode(model_function(generator, indices), pattern, len(indices),
                             N_LEVELS, rng=rng).codes
+
+
+@functools.lru_cache(maxsize=64)
+def _order(pattern: str, n_frames: int) -> np.ndarray:
+    """:func:`course_lib.serialize.generation_order` for N_LEVELS levels, computed once."""
+    step_of = serialize.generation_order(pattern, n_frames, N_LEVELS)
+    step_of.setflags(write=False)
+    return step_of
+
+
+def training_context(codes, pattern: str, rng: np.random.Generator):
+    """One training example in ``pattern``'s order: the context one of its decode steps sees.
+
+    Draws a step s uniformly from the order's steps (:func:`course_lib.serialize
+    .generation_order`; for ``"masked"`` that order is one seeded stand-in run, so which codes
+    a pass fixes is random, as in MaskGIT-style training). ``codes`` is (n_frames, N_LEVELS)
+    int64. Returns ``(inputs, targets)``: inputs are the codes with MASK wherever the step is
+    s or later, targets an (n_frames, N_LEVELS) bool array of the codes fixed at step s (the
+    ones the loss scores).
+    Explained in notebook 10, section "A generator over the code matrix".
+    """
+    pattern = validate.choice(pattern, "pattern", serialize.PATTERNS)
+    codes = validate.array(codes, "codes", ndim=2, dtype=np.int64)
+    if codes.shape[1] != N_LEVELS or len(codes) == 0:
+        raise ValueError(f"codes must have shape (n_frames >= 1, {N_LEVELS}), got {codes.shape}")
+    rng = validate.generator(rng, "rng")
+    step_of = _order(pattern, len(codes))
+    step = int(rng.integers(step_of.max() + 1))
+    inputs = np.where(step_of >= step, serialize.MASK, codes)
+    return inputs, step_of == step
+
+
+def context_loss(generator: CodeGenerator, phones: torch.Tensor, inputs: torch.Tensor,
+                 codes: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood of the target codes given their context.
+
+    Shapes: ``phones`` (B, T) int64; ``inputs`` (B, T, N_LEVELS) int64 with MASK (from
+    :func:`training_context`); ``codes`` (B, T, N_LEVELS) the true codes; ``targets``
+    (B, T, N_LEVELS) bool, the codes scored. Returns a scalar tensor.
+    Explained in notebook 10, section "A generator over the code matrix".
+    """
+    if not bool(targets.any()):
+        raise ValueError("targets must mark at least one code, got none")
+    log_probs = generator(phones, inputs)
+    picked = log_probs.gather(-1, codes.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+    return -picked[targets].mean()
