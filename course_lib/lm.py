@@ -1,0 +1,310 @@
+"""A tiny causal character LM: the frozen "LLM" of the course's audio-LLM.
+
+A 3-layer pre-norm transformer (d = 128, 4 heads) reads lower-case characters (26 letters,
+space, apostrophe) and predicts the next one. Characters, not words, so that any held-out word
+can be written. It is trained once, on text only, and then frozen: notebook 08 trains adapters
+that put audio in front of it, as Ultravox or Qwen-Audio put audio in front of a frozen text LLM.
+
+A big text LLM arrives able to read its context: it copies names, follows quotes, and (which
+is what lets an audio adapter work at all) attends to whatever the prompt holds. A 3-layer model
+trained only on next-character prediction never learns to look at a prompt, and no adapter
+can then steer it. So three quarters of its training sequences carry a *smeared spelling* prefix: the
+sentence's own character embeddings, stretched or squeezed in time at a random rate and mixed
+by overlap (:func:`smeared_spelling`), as an encoder's frames stretch slow speech and a pooling
+adapter squeezes fast speech. The LM learns to read such a prefix and write the sentence
+after it. That task is pure text; audio never reaches the LM's training. The prefix enters
+through the LM's own input (``prefix`` of :meth:`CharLM.forward`), with its own positions.
+
+Layout of one sequence (prefix optional)::
+
+    [p_0 p_1 ... p_{T'-1}] <bos> t h e _ c a t <eos>
+     prefix positions        text positions 0, 1, 2, ...
+
+Train: ``python -m course_lib.lm`` (a few minutes of CPU time; ``data/README.md``).
+Explained in notebook 08, section "A tiny text LM".
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from course_lib import validate
+from course_lib.data import TRAINING_CORPORA, WEIGHTS_DIR, build_corpus
+from course_lib.text import training_sentences
+from course_lib.threads import limited_threads
+
+PAD, BOS, EOS = 0, 1, 2
+CHARACTERS = " '" + "abcdefghijklmnopqrstuvwxyz"
+VOCABULARY = ("<pad>", "<bos>", "<eos>") + tuple(CHARACTERS)
+MAX_TEXT_LENGTH = 160      # characters per sentence, <bos> and <eos> included
+MAX_PREFIX_LENGTH = 512    # prefix vectors (audio tokens) the LM has positions for
+WEIGHTS_PATH = WEIGHTS_DIR / "tiny_lm.pt"
+N_GENERATED_SENTENCES = 20000  # wide text from course_lib.text, besides the training split's
+
+
+def normalize(text: str) -> str:
+    """The LM's spelling of a sentence: lower case, letters, apostrophes and single spaces;
+    punctuation dropped. "Hello, World!" -> "hello world".
+    Explained in notebook 08, section "A tiny text LM"."""
+    text = validate.text(text, "text", non_empty=False).lower()
+    return " ".join(re.sub(r"[^a-z' ]", " ", text).split())
+
+
+def encode_text(text: str) -> list[int]:
+    """``normalize(text)`` as token indices between <bos> and <eos>.
+    Explained in notebook 08, section "A tiny text LM"."""
+    return [BOS] + [VOCABULARY.index(c) for c in normalize(text)] + [EOS]
+
+
+def decode_text(indices) -> str:
+    """Token indices -> text, stopping at the first <eos> and skipping <bos> and padding.
+    Explained in notebook 08, section "A tiny text LM"."""
+    out = []
+    for index in validate.label_indices(indices, "indices", n_labels=len(VOCABULARY)):
+        if index == EOS:
+            break
+        if index > EOS:
+            out.append(VOCABULARY[index])
+    return "".join(out)
+
+
+class CharLM(nn.Module):
+    """Pre-norm causal transformer over characters, with an optional vector prefix.
+
+    ``forward(tokens (batch, L) int64, prefix (batch, T', d_model) or None, prefix_mask
+    (batch, T') bool or None)`` -> logits (batch, L, vocabulary) for the text positions only.
+    Padding tokens (index 0) and masked prefix vectors are never attended to.
+    Explained in notebook 08, section "A tiny text LM".
+    """
+
+    def __init__(self, d_model: int = 128, n_layers: int = 3, n_heads: int = 4):
+        super().__init__()
+        self.d_model = d_model
+        self.embed = nn.Embedding(len(VOCABULARY), d_model)
+        self.text_positions = nn.Embedding(MAX_TEXT_LENGTH, d_model)
+        self.prefix_positions = nn.Embedding(MAX_PREFIX_LENGTH, d_model)
+        layer = nn.TransformerEncoderLayer(d_model, n_heads, 4 * d_model, dropout=0.0,
+                                           activation="gelu", batch_first=True, norm_first=True)
+        self.layers = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
+        self.norm = nn.LayerNorm(d_model)
+        for table in (self.embed, self.text_positions, self.prefix_positions):
+            nn.init.normal_(table.weight, std=0.02)   # tied output: keep the first logits small
+
+    def forward(self, tokens: torch.Tensor, prefix: torch.Tensor | None = None,
+                prefix_mask: torch.Tensor | None = None) -> torch.Tensor:
+        batch, length = tokens.shape
+        if length > MAX_TEXT_LENGTH:
+            raise ValueError(f"tokens must have at most {MAX_TEXT_LENGTH} positions, got {length}")
+        x = self.embed(tokens) + self.text_positions(torch.arange(length))
+        keep = tokens != PAD
+        n_prefix = 0
+        if prefix is not None:
+            n_prefix = prefix.shape[1]
+            if n_prefix > MAX_PREFIX_LENGTH:
+                raise ValueError(f"prefix must have at most {MAX_PREFIX_LENGTH} vectors, got "
+                                 f"{n_prefix}")
+            if prefix_mask is None:
+                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool)
+            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix)), x], dim=1)
+            keep = torch.cat([prefix_mask, keep], dim=1)
+        total = n_prefix + length
+        causal = torch.ones(total, total, dtype=torch.bool).tril()
+        allowed = causal[None] & keep[:, None, :]
+        allowed |= torch.eye(total, dtype=torch.bool)[None]   # padding rows see themselves
+        heads = self.layers.layers[0].self_attn.num_heads
+        mask = (~allowed).repeat_interleave(heads, dim=0)
+        hidden = self.layers(x, mask=torch.zeros_like(mask, dtype=x.dtype).masked_fill(
+            mask, float("-inf")))
+        return self.norm(hidden[:, n_prefix:]) @ self.embed.weight.T
+
+    @torch.no_grad()
+    def generate(self, prefix: torch.Tensor | None = None, prefix_mask=None, *,
+                 n_sequences: int = 1, max_length: int = MAX_TEXT_LENGTH) -> list[str]:
+        """Greedy decoding after the prefix (or from <bos> alone), one string per sequence.
+        Explained in notebook 08, section "The tiny audio-LLM"."""
+        batch = prefix.shape[0] if prefix is not None else n_sequences
+        tokens = torch.full((batch, 1), BOS)
+        done = torch.zeros(batch, dtype=torch.bool)
+        while tokens.shape[1] < max_length and not bool(done.all()):
+            following = self(tokens, prefix, prefix_mask)[:, -1].argmax(-1)
+            following = torch.where(done, torch.full_like(following, PAD), following)
+            tokens = torch.cat([tokens, following[:, None]], dim=1)
+            done |= following == EOS
+        return [decode_text(row) for row in tokens[:, 1:].tolist()]
+
+
+def smeared_spelling(n_characters: int, frames_per_character: float,
+                     rng: np.random.Generator, jitter: float = 0.5) -> np.ndarray:
+    """Overlap weights that stretch or squeeze ``n_characters`` into audio-like frames.
+
+    Character i lasts ``frames_per_character * u_i`` frames (``u_i`` uniform in
+    [1 - jitter, 1 + jitter]) on a continuous time line; frame j covers [j, j + 1) of it, and
+    its weight on character i is the share of the frame the character fills. Above one frame
+    per character a character repeats over several frames (an encoder at 50 fps); below, one
+    frame mixes several (a pooled or stacked adapter). Returns (n_frames, n_characters), rows
+    summing to 1; ``weights @ embeddings`` is the prefix.
+    Explained in notebook 08, section "A tiny text LM".
+    """
+    n_characters = validate.integer(n_characters, "n_characters", minimum=1)
+    frames_per_character = validate.real(frames_per_character, "frames_per_character", above=0)
+    durations = frames_per_character * rng.uniform(1 - jitter, 1 + jitter, n_characters)
+    edges = np.concatenate([[0.0], np.cumsum(durations)])
+    n_frames = max(1, math.ceil(edges[-1] - 1e-9))
+    frame_start = np.arange(n_frames)[:, None]
+    overlap = (np.minimum(frame_start + 1, edges[None, 1:]) -
+               np.maximum(frame_start, edges[None, :-1])).clip(min=0)
+    return overlap / overlap.sum(axis=1, keepdims=True).clip(min=1e-12)
+
+
+def training_text() -> list[str]:
+    """The LM's training text, normalized: the recognizer corpus's training-split sentences
+    and :data:`N_GENERATED_SENTENCES` generated sentences (``text.training_sentences``, seed
+    7). No held-out sentence or held-out word is in it.
+    Explained in notebook 08, section "A tiny text LM"."""
+    corpus = build_corpus(**TRAINING_CORPORA["recognizer"])
+    sentences = [u.text for u in corpus.train] + training_sentences(N_GENERATED_SENTENCES, seed=7)
+    return [s for s in (normalize(s) for s in sentences)
+            if 0 < len(s) <= MAX_TEXT_LENGTH - 2]
+
+
+def perplexity(model: CharLM, sentences) -> float:
+    """Per-character perplexity (exp of the mean negative log-likelihood over every character
+    and the final <eos>) of ``sentences`` with no prefix.
+    Explained in notebook 08, section "A tiny text LM"."""
+    sentences = validate.labels(sentences, "sentences", min_length=1)
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for start in range(0, len(sentences), 64):
+            tokens = _pad([encode_text(s) for s in sentences[start:start + 64]])
+            logits = model(tokens[:, :-1])
+            targets = tokens[:, 1:]
+            loss = F.cross_entropy(logits.transpose(1, 2), targets, ignore_index=PAD,
+                                   reduction="sum")
+            total += float(loss)
+            count += int((targets != PAD).sum())
+    return math.exp(total / count)
+
+
+def _pad(sequences: list[list[int]]) -> torch.Tensor:
+    length = max(len(s) for s in sequences)
+    return torch.tensor([s + [PAD] * (length - len(s)) for s in sequences])
+
+
+def _smeared_batch(model: CharLM, tokens: torch.Tensor, rng: np.random.Generator,
+                   progress: float = 1.0):
+    """Prefixes for a batch of <bos> text <eos> rows: each row's characters smeared at its own
+    rate, plus a little noise. A curriculum: at ``progress`` 0 every rate is 1 (an exact
+    copy); by ``progress`` 0.5 rates spread log-uniformly over 0.2 to 3.5 frames per character
+    with jitter 0.5, and stay so."""
+    spread = min(1.0, 2 * progress)
+    low, high = np.log(1 - 0.8 * spread), np.log(1 + 2.5 * spread)
+    rows, lengths = [], []
+    for row in tokens.tolist():
+        characters = [t for t in row if t > EOS]
+        rate = float(np.exp(rng.uniform(low, high)))
+        weights = smeared_spelling(len(characters), rate, rng, jitter=0.5 * spread)
+        weights = weights[:MAX_PREFIX_LENGTH]
+        embedded = torch.from_numpy(weights).float() @ model.embed(torch.tensor(characters))
+        rows.append(embedded + 0.02 * torch.randn_like(embedded))
+        lengths.append(len(weights))
+    prefix = nn.utils.rnn.pad_sequence(rows, batch_first=True)
+    mask = torch.arange(prefix.shape[1])[None] < torch.tensor(lengths)[:, None]
+    return prefix, mask
+
+
+def load_lm(path: str | Path | None = None) -> CharLM:
+    """The trained LM in eval mode with its parameters frozen (``requires_grad`` False): the
+    shipped ``data/tiny_lm.pt`` (``path=None``) or the file :func:`train` wrote.
+    Explained in notebook 08, section "A tiny text LM"."""
+    path = WEIGHTS_PATH if path is None else Path(path)
+    if not path.is_file():
+        raise ValueError(f"path must name a tiny LM weights file, got {path} (none there): run "
+                         f"`python -m course_lib.lm`")
+    saved = torch.load(path, map_location="cpu", weights_only=True)
+    model = CharLM(**saved["config"])
+    model.load_state_dict({k: v.float() for k, v in saved["state_dict"].items()})
+    model.record = saved["record"]
+    for parameter in model.parameters():
+        parameter.requires_grad_(False)
+    return model.eval()
+
+
+def train(steps: int = 1500, batch_size: int = 24, learning_rate: float = 3e-3,
+          seed: int = 0, *, out: str | Path) -> CharLM:
+    """Train the LM on :func:`training_text` for ``steps`` batches: every row is a next-
+    character target, three quarters of them after a smeared spelling of themselves
+    (:func:`smeared_spelling`, rates widening over the first half of training). Writes
+    float16 weights and a training record to ``out`` (required) and returns :func:`load_lm`
+    of it. One thread; shows a progress bar.
+    Explained in notebook 08, section "A tiny text LM".
+    """
+    steps = validate.integer(steps, "steps", minimum=1)
+    batch_size = validate.integer(batch_size, "batch_size", minimum=2)
+    learning_rate = validate.real(learning_rate, "learning_rate", above=0)
+    seed = validate.integer(seed, "seed", minimum=0)
+    out = Path(out)
+    with limited_threads(1):
+        started = time.process_time()
+        torch.manual_seed(seed)
+        rng = np.random.default_rng(seed)
+        sentences = training_text()
+        model = CharLM()
+        optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
+        schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, learning_rate, total_steps=steps,
+                                                       pct_start=0.1)
+        progress = tqdm(range(steps), desc="tiny LM", unit="batch")
+        n_plain = batch_size // 4
+        for step in progress:
+            chosen = rng.choice(len(sentences), batch_size, replace=False)
+            tokens = _pad([encode_text(sentences[i]) for i in chosen])
+            plain = model(tokens[:n_plain, :-1])
+            prefix, mask = _smeared_batch(model, tokens[n_plain:], rng, step / steps)
+            prompted = model(tokens[n_plain:, :-1], prefix, mask)
+            plain_loss = F.cross_entropy(plain.transpose(1, 2), tokens[:n_plain, 1:],
+                                         ignore_index=PAD)
+            prompted_loss = F.cross_entropy(prompted.transpose(1, 2), tokens[n_plain:, 1:],
+                                            ignore_index=PAD)
+            loss = (plain_loss + 3 * prompted_loss) / 4
+            optimizer.zero_grad()
+            loss.backward()
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            schedule.step()
+            progress.set_postfix(plain=f"{plain_loss.item():.3f}",
+                                 prompted=f"{prompted_loss.item():.3f}")
+        record = {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+                  "seed": seed, "n_sentences": len(sentences),
+                  "cpu_seconds": time.process_time() - started}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"config": {}, "record": record,
+                "state_dict": {k: v.half() for k, v in model.state_dict().items()}}, out)
+    return load_lm(out)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Command line: train (``--out``, by default ``data/tiny_lm.pt``) and print the
+    perplexity on the held-out sentences. Explained in notebook 08, section "A tiny text LM"."""
+    from course_lib.text import held_out_sentences
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
+    args = parser.parse_args(argv)
+    model = train(args.steps, out=args.out)
+    print(f"trained in {model.record['cpu_seconds'] / 60:.1f} min of CPU time; wrote {args.out}")
+    held_out = [normalize(s) for s in held_out_sentences()]
+    print(f"per-character perplexity on the held-out sentences: {perplexity(model, held_out):.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""The tiny character LM (notebook 08): text round trips, the smeared spelling, masking, and
+the shipped model's perplexity. Nothing here trains long."""
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from course_lib import lm
+from course_lib.text import held_out_sentences
+
+
+def test_normalize_and_round_trip():
+    assert lm.normalize("Hello, World!  It's  me.") == "hello world it's me"
+    assert lm.decode_text(lm.encode_text("Don't stop.")) == "don't stop"
+    assert lm.encode_text("")[0] == lm.BOS and lm.encode_text("")[-1] == lm.EOS
+
+
+@given(n_characters=st.integers(1, 60), rate=st.floats(0.1, 6.0), seed=st.integers(0, 100))
+def test_smeared_spelling_rows_are_overlaps_that_sum_to_one(n_characters, rate, seed):
+    weights = lm.smeared_spelling(n_characters, rate, np.random.default_rng(seed))
+    assert weights.shape[1] == n_characters and len(weights) >= 1
+    np.testing.assert_allclose(weights.sum(1), 1.0)
+    assert np.all(weights >= 0)
+    # every character is read by some frame, and frames read characters in order
+    assert np.all(weights.sum(0) > 0)
+    first = np.argmax(weights > 0, axis=1)
+    assert np.all(np.diff(first) >= 0)
+
+
+def test_smeared_spelling_by_hand():
+    rng = np.random.default_rng(0)
+    np.testing.assert_allclose(lm.smeared_spelling(2, 2.0, rng, jitter=0.0),
+                               [[1, 0], [1, 0], [0, 1], [0, 1]])
+    np.testing.assert_allclose(lm.smeared_spelling(4, 0.5, rng, jitter=0.0),
+                               [[0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5]])
+    with pytest.raises(ValueError, match="frames_per_character"):
+        lm.smeared_spelling(3, 0.0, rng)
+
+
+def test_padding_and_masked_prefix_change_nothing():
+    torch.manual_seed(0)
+    model = lm.CharLM().eval()
+    tokens = torch.tensor([lm.encode_text("a cat")])
+    padded = torch.cat([tokens, torch.zeros(1, 3, dtype=torch.long)], dim=1)
+    prefix = torch.randn(1, 4, model.d_model)
+    with torch.no_grad():
+        alone = model(tokens, prefix)
+        with_padding = model(padded, torch.cat([prefix, torch.randn(1, 2, model.d_model)], 1),
+                             torch.tensor([[True] * 4 + [False] * 2]))
+    torch.testing.assert_close(with_padding[:, :tokens.shape[1]], alone, atol=1e-5, rtol=1e-4)
+
+
+def test_causal_a_later_character_does_not_change_earlier_predictions():
+    torch.manual_seed(0)
+    model = lm.CharLM().eval()
+    a, b = torch.tensor([lm.encode_text("abc")]), torch.tensor([lm.encode_text("abz")])
+    with torch.no_grad():
+        torch.testing.assert_close(model(a)[:, :3], model(b)[:, :3])
+
+
+def test_shipped_lm_is_frozen_and_better_than_a_uniform_guess():
+    model = lm.load_lm()
+    assert not any(p.requires_grad for p in model.parameters())
+    held_out = [lm.normalize(s) for s in held_out_sentences()]
+    assert lm.perplexity(model, held_out) < 10    # uniform over 28 characters would be 28
+    with pytest.raises(ValueError, match="path must name"):
+        lm.load_lm("/nonexistent/lm.pt")
