@@ -77,10 +77,17 @@ def encoded_split(split: str, cache: bool = True) -> list[dict]:
     else:
         outputs = np.load(path)
     return [{"hidden": outputs[f"hidden{i}"].astype(np.float32),
-             "log_probs": outputs[f"log_probs{i}"].astype(np.float32),
+             "log_probs": _renormalized(outputs[f"log_probs{i}"]),
              "text": lm.normalize(u.text),
              "words": np.array([[w.start, w.end] for w in u.words]),
              "words_per_minute": u.words_per_minute} for i, u in enumerate(utterances)]
+
+
+def _renormalized(log_probs: np.ndarray) -> np.ndarray:
+    """float16 log-probabilities back to float32 rows that are exact log-softmaxes."""
+    log_probs = log_probs.astype(np.float32)
+    peak = log_probs.max(axis=1, keepdims=True)
+    return log_probs - peak - np.log(np.exp(log_probs - peak).sum(axis=1, keepdims=True))
 
 
 def collate(items: list[dict]):
@@ -128,7 +135,7 @@ class AudioLLM(nn.Module):
         return self.lm.generate(prefix, prefix_mask, max_length=max_length)
 
 
-def train(family: str, steps: int = 400, batch_size: int = 16, learning_rate: float = 2e-3,
+def train(family: str, steps: int = 250, batch_size: int = 12, learning_rate: float = 2e-3,
           seed: int = 0, language_model: lm.CharLM | None = None) -> tuple[AudioLLM, dict]:
     """Train one adapter of ``family`` (bake-off settings, ``adapters.DEFAULT_SETTINGS``) for
     ``steps`` batches of the training split with the LM and the encoder frozen. Every family
@@ -283,7 +290,7 @@ def _adapter_tokens(model: AudioLLM, items: list[dict], batch_size: int = 64):
 
 
 def onset_f1(model: AudioLLM, train_items: list[dict], test_items: list[dict],
-             steps: int = 300, seed: int = 0) -> float:
+             steps: int = 200, seed: int = 0) -> float:
     """Train an :class:`OnsetProbe` on the frozen adapter's tokens of ``train_items`` for
     ``steps`` batches of 32, then return its F1 at finding the 0.1 s bins where a word starts
     in ``test_items``. Explained in notebook 08, section "The bake-off"."""
@@ -360,26 +367,48 @@ def bake_off(models: dict[str, AudioLLM]) -> list[dict]:
             for family, model in tqdm(models.items(), desc="bake-off")]
 
 
+def merge(paths, out) -> Path:
+    """Join adapter files written by separate runs of :func:`main` (``--families``) into one
+    file at ``out``, with their bake-off rows in the order of ``rates.ADAPTER_FAMILIES``.
+    Explained in notebook 08, section "The bake-off"."""
+    families, rows = {}, []
+    for path in paths:
+        saved = _load(path)
+        families.update(saved["families"])
+        rows += saved["bake_off"] or []
+    order = list(rates.ADAPTER_FAMILIES)
+    rows.sort(key=lambda row: order.index(row["family"]))
+    out = Path(out)
+    torch.save({"families": {f: families[f] for f in order if f in families},
+                "bake_off": rows}, out)
+    return out
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Command line: train every family (same steps, data and seed), run the bake-off and
-    write ``--out`` (by default ``data/audio_llm_adapters.pt``).
+    """Command line: train the ``--families`` (all by default; same steps, data and seed),
+    run the bake-off on them and write ``--out`` (by default ``data/audio_llm_adapters.pt``);
+    ``--merge A B`` joins files of separate runs into ``--out`` instead.
     Explained in notebook 08, section "The bake-off"."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--steps", type=int, default=250)
     parser.add_argument("--families", nargs="*", default=list(rates.ADAPTER_FAMILIES))
+    parser.add_argument("--merge", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = parser.parse_args(argv)
+    if args.merge:
+        merge(args.merge, args.out)
+        return
     language_model = lm.load_lm()
     models, records = {}, {}
     for family in args.families:
         models[family], records[family] = train(family, args.steps,
                                                 language_model=language_model)
-        print(family, records[family])
+        print(family, records[family], flush=True)
     started = time.process_time()
     rows = bake_off(models)
     print(f"bake-off: {(time.process_time() - started) / 60:.1f} min of CPU time")
     for row in rows:
-        print({k: v for k, v in row.items() if k != "examples"})
+        print({k: v for k, v in row.items() if k != "examples"}, flush=True)
     save(models, records, args.out, rows)
 
 

@@ -131,16 +131,60 @@ class CharLM(nn.Module):
     def generate(self, prefix: torch.Tensor | None = None, prefix_mask=None, *,
                  n_sequences: int = 1, max_length: int = MAX_TEXT_LENGTH) -> list[str]:
         """Greedy decoding after the prefix (or from <bos> alone), one string per sequence.
+
+        Keeps each layer's keys and values (a KV cache), so each new character costs one
+        position, not the whole sequence again; :meth:`forward` gives the same logits.
         Explained in notebook 08, section "The tiny audio-LLM"."""
         batch = prefix.shape[0] if prefix is not None else n_sequences
         tokens = torch.full((batch, 1), BOS)
+        x = self.embed(tokens) + self.text_positions(torch.zeros(1, dtype=torch.long))
+        keep = torch.ones(batch, 1, dtype=torch.bool)
+        if prefix is not None:
+            n_prefix = prefix.shape[1]
+            if prefix_mask is None:
+                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool)
+            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix)), x], dim=1)
+            keep = torch.cat([prefix_mask, keep], dim=1)
+        cache = [None] * len(self.layers.layers)
+        logits = self._cached_step(x, keep, cache, first=True)
         done = torch.zeros(batch, dtype=torch.bool)
-        while tokens.shape[1] < max_length and not bool(done.all()):
-            following = self(tokens, prefix, prefix_mask)[:, -1].argmax(-1)
-            following = torch.where(done, torch.full_like(following, PAD), following)
+        while True:
+            following = torch.where(done, torch.full((batch,), PAD), logits.argmax(-1))
             tokens = torch.cat([tokens, following[:, None]], dim=1)
             done |= following == EOS
+            if tokens.shape[1] >= max_length or bool(done.all()):
+                break
+            position = torch.tensor([tokens.shape[1] - 1])
+            x = (self.embed(following) + self.text_positions(position))[:, None]
+            keep = torch.cat([keep, torch.ones(batch, 1, dtype=torch.bool)], dim=1)
+            logits = self._cached_step(x, keep, cache, first=False)
         return [decode_text(row) for row in tokens[:, 1:].tolist()]
+
+    def _cached_step(self, x, keep, cache, first: bool) -> torch.Tensor:
+        """Run new positions ``x`` (batch, n_new, d) through every layer, attending to the
+        cached keys and values plus their own (causally); returns the last position's logits."""
+        n_new = x.shape[1]
+        total = keep.shape[1]
+        allowed = keep[:, None, :].expand(-1, n_new, -1).clone()
+        if first:
+            allowed &= torch.ones(n_new, n_new, dtype=torch.bool).tril()[None]
+            allowed |= torch.eye(n_new, dtype=torch.bool)[None]
+        for index, layer in enumerate(self.layers.layers):
+            attention = layer.self_attn
+            heads, dim = attention.num_heads, x.shape[2]
+            q, k, v = F.linear(layer.norm1(x), attention.in_proj_weight,
+                               attention.in_proj_bias).chunk(3, dim=-1)
+            q, k, v = (t.reshape(len(x), n_new, heads, dim // heads).transpose(1, 2)
+                       for t in (q, k, v))
+            if cache[index] is not None:
+                k = torch.cat([cache[index][0], k], dim=2)
+                v = torch.cat([cache[index][1], v], dim=2)
+            cache[index] = (k, v)
+            mixed = F.scaled_dot_product_attention(q, k[:, :, :total], v[:, :, :total],
+                                                   attn_mask=allowed[:, None])
+            x = x + attention.out_proj(mixed.transpose(1, 2).reshape(len(x), n_new, dim))
+            x = x + layer.linear2(layer.activation(layer.linear1(layer.norm2(x))))
+        return self.norm(x[:, -1]) @ self.embed.weight.T
 
 
 def smeared_spelling(n_characters: int, frames_per_character: float,

@@ -67,3 +67,41 @@ def test_shipped_lm_is_frozen_and_better_than_a_uniform_guess():
     assert lm.perplexity(model, held_out) < 10    # uniform over 28 characters would be 28
     with pytest.raises(ValueError, match="path must name"):
         lm.load_lm("/nonexistent/lm.pt")
+
+
+def test_cached_generation_equals_greedy_decoding_with_the_full_forward():
+    torch.manual_seed(0)
+    model = lm.CharLM().eval()
+    prefix = torch.randn(2, 5, model.d_model)
+    prefix_mask = torch.tensor([[True] * 5, [True] * 3 + [False] * 2])
+    generated = model.generate(prefix, prefix_mask, max_length=12)
+    for row in range(2):
+        n = int(prefix_mask[row].sum())
+        tokens = torch.tensor([[lm.BOS]])
+        with torch.no_grad():
+            while tokens.shape[1] < 12:
+                following = model(tokens, prefix[row:row + 1, :n])[:, -1].argmax(-1)
+                tokens = torch.cat([tokens, following[:, None]], dim=1)
+                if int(following) == lm.EOS:
+                    break
+        assert generated[row] == lm.decode_text(tokens[0, 1:])
+
+
+def test_cached_steps_give_the_full_forward_logits_position_by_position():
+    torch.manual_seed(1)
+    model = lm.CharLM().eval()
+    tokens = torch.tensor([lm.encode_text("a cat sat")])
+    prefix = torch.randn(1, 6, model.d_model)
+    keep = torch.ones(1, 7, dtype=torch.bool)
+    with torch.no_grad():
+        full = model(tokens, prefix)
+        x = torch.cat([prefix + model.prefix_positions(torch.arange(6)),
+                       model.embed(tokens[:, :1]) + model.text_positions(torch.tensor([0]))], 1)
+        cache = [None] * len(model.layers.layers)
+        steps = [model._cached_step(x, keep, cache, first=True)]
+        for position in range(1, tokens.shape[1]):
+            keep = torch.cat([keep, torch.ones(1, 1, dtype=torch.bool)], 1)
+            x = (model.embed(tokens[:, position]) + model.text_positions(
+                torch.tensor([position])))[:, None]
+            steps.append(model._cached_step(x, keep, cache, first=False))
+    torch.testing.assert_close(torch.stack(steps, 1), full, atol=1e-4, rtol=1e-4)
