@@ -238,8 +238,8 @@ def coverage(adapter: Adapter, hidden, log_probs=None) -> torch.Tensor:
     (n_frames, D_enc): a (T', n_frames) matrix whose rows sum to 1. A frame-based family gives
     equal weights over its frames (a stack's 8, a pool's 2, a convolution's kernel, a CTC run,
     a window); a Q-Former gives its queries' cross-attention maps, averaged over heads, from
-    its last block. Explained in notebook 08, section "Explore: which frames each token
-    reads".
+    its last block.
+    Explained in notebook 08, section "Explore: which frames each token reads".
     """
     if not isinstance(adapter, Adapter):
         raise TypeError(f"adapter must be an adapters.Adapter, got {validate.describe(adapter)}")

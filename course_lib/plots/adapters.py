@@ -14,8 +14,8 @@ from course_lib import rates
 
 def draw_coverage(ax, weights: np.ndarray, frames_per_second: float = 50) -> None:
     """A (T', n_frames) coverage matrix (``adapters.coverage``) on ``ax``: one row per token,
-    time in seconds across. Explained in notebook 08, section "Explore: which frames each
-    token reads"."""
+    time in seconds across.
+    Explained in notebook 08, section "Explore: which frames each token reads"."""
     weights = np.asarray(weights, dtype=float)
     n_tokens, n_frames = weights.shape
     ax.imshow(weights, aspect="auto", origin="lower", cmap="Blues", interpolation="nearest",
@@ -26,8 +26,8 @@ def draw_coverage(ax, weights: np.ndarray, frames_per_second: float = 50) -> Non
 
 def plot_coverage(weights: np.ndarray, family: str, n_text_tokens: int = 40) -> Figure:
     """Coverage of one adapter on one utterance, titled with T', tokens per second and the
-    attention pairs of one LM layer over T' + ``n_text_tokens``. Explained in notebook 08,
-    section "Explore: which frames each token reads"."""
+    attention pairs of one LM layer over T' + ``n_text_tokens``.
+    Explained in notebook 08, section "Explore: which frames each token reads"."""
     weights = np.asarray(weights, dtype=float)
     n_tokens, n_frames = weights.shape
     figure = Figure(figsize=(10, 4), layout="constrained")

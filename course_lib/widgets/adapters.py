@@ -19,8 +19,8 @@ def adapter_view(family: str, factor: int, n_queries: int, duration_s: float, hi
     ``duration_s`` seconds of one utterance (``hidden`` (n_frames, 192), ``log_probs``).
     ``factor`` sets stack, pool and conv; ``n_queries`` the Q-Former. A family in ``trained``
     (family -> trained Adapter) with the same setting shows that adapter (its real attention
-    maps); otherwise a fresh one with a fixed seed. Explained in notebook 08, section
-    "Explore: which frames each token reads"."""
+    maps); otherwise a fresh one with a fixed seed.
+    Explained in notebook 08, section "Explore: which frames each token reads"."""
     family = validate.choice(family, "family", rates.ADAPTER_FAMILIES)
     duration_s = validate.real(duration_s, "duration_s", above=0)
     n_frames = min(len(hidden), max(1, round(duration_s * 50)))
