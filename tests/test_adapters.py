@@ -144,3 +144,20 @@ def test_gradients_reach_only_the_adapter(family):
     assert all(p.grad is None for p in model.lm.parameters())
     assert all(p.grad is not None for p in model.adapter.parameters() if p.requires_grad)
     assert any(float(p.grad.abs().sum()) > 0 for p in model.adapter.parameters())
+
+
+def test_coverage_and_the_explorer():
+    from course_lib.widgets import adapter_explorer, adapter_view
+
+    hidden, _, log_probs = _batch([40])
+    for family in FAMILIES:
+        weights = adapters.coverage(adapters.make_adapter(family).eval(), hidden[0],
+                                    log_probs[0].numpy())
+        torch.testing.assert_close(weights.sum(1), torch.ones(len(weights)))
+    stack = adapters.coverage(adapters.make_adapter("stack"), hidden[0])
+    assert stack.shape == (5, 40) and torch.all(stack[0, :8] == 1 / 8)
+    figure = adapter_view("pool", 2, 32, 0.5, hidden[0], log_probs[0].numpy())
+    assert "T' = 13" in figure.axes[0].get_title()
+    explorer = adapter_explorer(hidden[0].numpy(), log_probs[0].numpy())
+    explorer.children[0].value = "qformer"
+    assert "T' = 32" in explorer.result.axes[0].get_title()
