@@ -8,7 +8,8 @@ notebooks import. One module per concept, in course order:
                     hand-written held-out sentences (notebooks 00, 03)
 * ``data``       -- a deterministic synthesized corpus with a train/test split, held-out sentences
                     and voices, two human recordings; your own audio
-* ``rates``      -- the rate mismatch as token counts per strategy (notebook 00)
+* ``rates``      -- the rate mismatch as token counts per strategy (notebook 00), and the
+                    sequential steps of each codebook serialization (notebook 10)
 * ``phones``     -- the one phone inventory, silence label, CTC labels and phone classes
 * ``features``   -- every spectrogram (NumPy, and torch for the models), the sample rate and
                     the one frame-time rule; the MFCC pipeline, step by step (notebook 01)
@@ -20,6 +21,8 @@ notebooks import. One module per concept, in course order:
 * ``recognizer`` -- a small CTC phone recognizer, the course's frozen audio encoder (notebook 03)
 * ``quantize``   -- k-means, VQ, product/Gumbel quantizers, residual VQ, bitrate (notebooks 05-07)
 * ``codec``      -- a tiny neural codec with residual VQ, and its training script (notebook 06)
+* ``serialize``  -- codebook serialization: five orders of a (T, K) code matrix, their layouts
+                    and decode loops (notebook 10)
 * ``metrics``    -- every score: edit distance and PER, boundary errors, SNR, log-mel distance,
                     STOI, purity and PNMI (notebooks 02-06)
 * ``voice``      -- your own voice: a recording through the recognizer and the aligner (notebook 00)

@@ -1,25 +1,29 @@
-"""A tiny neural audio codec: strided conv encoder -> residual VQ -> conv decoder.
+"""A tiny neural audio codec: convolutional encoder -> residual VQ -> convolutional decoder.
 
-The same three parts as SoundStream and EnCodec, small enough to train on a laptop CPU in a
-few minutes on the course's synthesized speech:
+The same three parts as SoundStream and EnCodec, small enough to train on a laptop CPU in
+about fifteen minutes on the course's synthesized speech:
 
 * the **encoder** reads the log magnitude spectrum of 16 kHz audio (20 ms Hann windows every
-  5 ms: 200 spectra per second) and a convolution with stride 4 turns it into
-  :data:`FRAMES_PER_SECOND` = 50 latent vectors of :data:`LATENT_DIM` dims per second;
+  5 ms: 200 spectra per second), puts each 4 spectra side by side and runs dilated residual
+  convolutions at :data:`FRAMES_PER_SECOND` = 50 frames per second, giving one latent vector of
+  :data:`LATENT_DIM` dims per frame;
 * a :class:`~course_lib.quantize.ResidualVectorQuantizer` with :data:`N_CODEBOOKS` levels of
-  :data:`CODEBOOK_SIZE` entries turns each latent into one integer per level, trained with
-  quantizer dropout so that any number of leading levels decodes;
-* the **decoder** upsamples 4x with a transposed convolution and predicts the log magnitude
-  spectrum; Griffin-Lim finds a phase that fits it. Real codecs read and write waveforms and
-  train with adversarial losses for days; predicting magnitudes lets a small model converge in
-  minutes, at the price of a phase that differs from the original (so the SNR is poor even
-  when the audio sounds right).
+  :data:`CODEBOOK_SIZE` entries turns each latent into one integer per level. Its codebooks
+  start at k-means centroids and learn by moving averages, and quantizer dropout (drawn per
+  example) teaches the decoder to work from any number of leading levels;
+* the **decoder** mirrors the encoder and predicts the log magnitude spectrum; Griffin-Lim
+  finds a phase that fits it. Real codecs read and write waveforms and train with adversarial
+  losses for days; predicting magnitudes lets a small model converge in minutes, at the price
+  of a phase that differs from the original (so the sample-by-sample SNR is poor even when the
+  audio sounds right: :func:`evaluate` scores STOI and log-mel distance instead).
 
 Later notebooks use :func:`load_codec` and two calls: ``codec.encode(waveform)`` gives codes
 ``(n_frames, n_codebooks)`` int64, ``codec.decode(codes)`` takes codes with any number of
 leading levels and returns the waveform. ``python -m course_lib.codec`` retrains the shipped
 weights; ``--distill phones`` trains the variant whose first level is also taught to predict
-the phone (SpeechTokenizer's idea, with true phones in place of HuBERT targets).
+the true phone. That is supervised: SpeechTokenizer distills HuBERT's self-supervised
+features into its first level, so the phone-taught level is an upper bound on what such
+distillation can put there, not a copy of it.
 
 Explained in notebook 06, section "A tiny neural codec".
 """
@@ -27,6 +31,7 @@ Explained in notebook 06, section "A tiny neural codec".
 from __future__ import annotations
 
 import argparse
+import functools
 import math
 import time
 from pathlib import Path
@@ -38,7 +43,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from course_lib import features, metrics, validate
-from course_lib.data import WEIGHTS_DIR, build_corpus
+from course_lib.data import TRAINING_CORPORA, WEIGHTS_DIR, build_corpus
 from course_lib.phones import inventory, phones_at
 from course_lib.quantize import (
     ResidualVectorQuantizer,
@@ -52,11 +57,16 @@ SAMPLES_PER_FRAME = 320
 FRAMES_PER_SECOND = features.SAMPLE_RATE / SAMPLES_PER_FRAME  # 50.0
 N_CODEBOOKS = 8
 CODEBOOK_SIZE = 256
-LATENT_DIM = 32
+LATENT_DIM = 64
+EMA_DECAY = 0.99  # codebooks learn by moving averages, as SoundStream's and EnCodec's do
+DROPOUT = 0.5  # share of training examples that keep a random number of levels (as DAC)
+_WIDTH = 192  # channels of the encoder's and decoder's convolutions
 _UPSAMPLE = 4
 _HOP = SAMPLES_PER_FRAME // _UPSAMPLE  # 80 samples between STFT frames
 _N_FFT = 4 * _HOP  # 320-sample (20 ms) windows
+_N_BINS = _N_FFT // 2 + 1  # 161 frequencies
 _FLOOR = 1e-2  # magnitudes are compared as log(|STFT| + _FLOOR)
+_N_MELS = 80  # the mel half of the training loss
 
 
 def log_stft_magnitude(waveforms: torch.Tensor) -> torch.Tensor:
@@ -77,8 +87,47 @@ def _float32(value, name: str, shape: str, last_dim: int | None = None) -> torch
     return tensor
 
 
+class _Residual(nn.Module):
+    """``x + conv1x1(elu(conv3(elu(x))))``, the 3-tap convolution dilated by ``dilation``:
+    the residual unit of SoundStream's and EnCodec's encoders, on 50 frames per second."""
+
+    def __init__(self, channels: int, dilation: int):
+        super().__init__()
+        self.wide = nn.Conv1d(channels, channels, 3, padding=dilation, dilation=dilation)
+        self.mix = nn.Conv1d(channels, channels, 1)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (batch, channels, n_frames)
+        return x + self.mix(F.elu(self.wide(F.elu(x))))
+
+
+def _stack_frames(spectrum: torch.Tensor) -> torch.Tensor:
+    """``(batch, 161, 4 n)`` STFT frames -> ``(batch, 4 * 161, n)``: the 4 frames of each codec
+    frame side by side, so every convolution runs at 50 frames per second."""
+    batch, bins, n_stft = spectrum.shape
+    n_frames = n_stft // _UPSAMPLE
+    return (spectrum.reshape(batch, bins, n_frames, _UPSAMPLE).permute(0, 1, 3, 2)
+            .reshape(batch, bins * _UPSAMPLE, n_frames))
+
+
+def _unstack_frames(stacked: torch.Tensor) -> torch.Tensor:
+    """The inverse of :func:`_stack_frames`: ``(batch, 4 * 161, n)`` -> ``(batch, 161, 4 n)``."""
+    batch, _, n_frames = stacked.shape
+    return (stacked.reshape(batch, _N_BINS, _UPSAMPLE, n_frames).permute(0, 1, 3, 2)
+            .reshape(batch, _N_BINS, n_frames * _UPSAMPLE))
+
+
 class TinyCodec(nn.Module):
-    """Encoder, residual vector quantizer and spectral decoder (about 0.5 M parameters).
+    """Encoder, residual vector quantizer and spectral decoder (about 1.9 M parameters).
+
+    ::
+
+        waveform (batch, 320 n)
+          -> log |STFT|, 161 bins x 4 n frames, normalized per bin
+          -> 4 frames side by side: (batch, 644, n)         50 frames per second
+          -> conv, 3 dilated residual units (1, 3, 9), conv -> latents (batch, n, 64)
+          -> RVQ, 8 levels x 256 entries                    -> codes (batch, n, 8)
+          -> conv, 4 dilated residual units, conv to 644, 4 frames apart again, smoothing conv
+          -> log |STFT| (batch, 161, 4 n + 1) -> Griffin-Lim -> waveform
 
     Torch methods work on batches ``(batch, n_samples)``; :meth:`encode` and :meth:`decode`
     are the NumPy interface for one utterance.
@@ -87,19 +136,23 @@ class TinyCodec(nn.Module):
 
     def __init__(self, n_phones: int = 0):
         super().__init__()
+        # per-bin mean and spread of the training spectra (set by train(), saved with the weights)
+        self.register_buffer("spectrum_mean", torch.zeros(_N_BINS))
+        self.register_buffer("spectrum_std", torch.ones(_N_BINS))
         self.encoder = nn.Sequential(
-            nn.Conv1d(_N_FFT // 2 + 1, 128, 3, padding=1), nn.ELU(),
-            nn.Conv1d(128, 128, 2 * _UPSAMPLE, _UPSAMPLE, _UPSAMPLE // 2), nn.ELU(),  # 200 -> 50/s
-            nn.Conv1d(128, LATENT_DIM, 3, padding=1),
+            nn.Conv1d(_N_BINS * _UPSAMPLE, _WIDTH, 3, padding=1),
+            _Residual(_WIDTH, 1), _Residual(_WIDTH, 3), _Residual(_WIDTH, 9), nn.ELU(),
+            nn.Conv1d(_WIDTH, LATENT_DIM, 3, padding=1),
         )
-        self.quantizer = ResidualVectorQuantizer(N_CODEBOOKS, CODEBOOK_SIZE, LATENT_DIM)
+        self.quantizer = ResidualVectorQuantizer(N_CODEBOOKS, CODEBOOK_SIZE, LATENT_DIM,
+                                                 dropout=DROPOUT, ema_decay=EMA_DECAY)
         self.decoder = nn.Sequential(
-            nn.Conv1d(LATENT_DIM, 128, 7, padding=3), nn.ELU(),
-            nn.Conv1d(128, 128, 3, padding=1), nn.ELU(),
-            nn.ConvTranspose1d(128, 96, 2 * _UPSAMPLE, _UPSAMPLE, _UPSAMPLE // 2), nn.ELU(),
-            nn.Conv1d(96, 96, 7, padding=3), nn.ELU(),
-            nn.Conv1d(96, _N_FFT // 2 + 1, 1),
+            nn.Conv1d(LATENT_DIM, _WIDTH, 3, padding=1),
+            _Residual(_WIDTH, 1), _Residual(_WIDTH, 3), _Residual(_WIDTH, 9),
+            _Residual(_WIDTH, 1), nn.ELU(),
+            nn.Conv1d(_WIDTH, _N_BINS * _UPSAMPLE, 1),
         )
+        self.smooth = nn.Conv1d(_N_BINS, _N_BINS, 5, padding=2)  # across the 4-frame seams
         # the distilled variant's phone head on level 1 (absent in the plain codec)
         self.phone_head = nn.Linear(LATENT_DIM, n_phones) if n_phones else None
 
@@ -113,14 +166,17 @@ class TinyCodec(nn.Module):
         n_frames = math.ceil(waveforms.shape[-1] / SAMPLES_PER_FRAME)
         padded = F.pad(waveforms, (0, n_frames * SAMPLES_PER_FRAME - waveforms.shape[-1]))
         spectrum = log_stft_magnitude(padded)[..., :-1]  # 4 STFT frames per codec frame
-        return self.encoder(spectrum).transpose(1, 2)
+        normalized = (spectrum - self.spectrum_mean[:, None]) / self.spectrum_std[:, None]
+        return self.encoder(_stack_frames(normalized)).transpose(1, 2)
 
     def log_magnitude(self, quantized: torch.Tensor) -> torch.Tensor:
         """Quantized latents ``(batch, n_frames, LATENT_DIM)`` -> predicted log STFT magnitude
         ``(batch, 161, 4 * n_frames + 1)`` (320-sample window, 80-sample hop). Notebook 06."""
         quantized = _float32(quantized, "quantized", f"(batch, n_frames, {LATENT_DIM})",
                              last_dim=LATENT_DIM)
-        log_magnitude = self.decoder(quantized.transpose(1, 2))
+        normalized = _unstack_frames(self.decoder(quantized.transpose(1, 2)))
+        normalized = normalized + self.smooth(normalized)
+        log_magnitude = normalized * self.spectrum_std[:, None] + self.spectrum_mean[:, None]
         return F.pad(log_magnitude, (0, 1), mode="replicate")  # a centred STFT has one more frame
 
     def synthesize(self, quantized: torch.Tensor) -> torch.Tensor:
@@ -251,44 +307,83 @@ def _crops(corpus_utterances, phone_index, batch_size, n_frames, rng):
 
 @torch.no_grad()
 def _init_codebooks(codec: TinyCodec, waveforms: torch.Tensor, seed: int) -> None:
-    """Start every level's codebook at k-means centroids of that level's residuals."""
+    """Start every level's codebook at k-means centroids of that level's residuals (as
+    SoundStream and EnCodec start theirs)."""
     residual = codec.latents(waveforms).reshape(-1, LATENT_DIM).numpy().astype(np.float64)
     for level, quantizer in enumerate(codec.quantizer.levels):
         centroids, labels = kmeans(residual, CODEBOOK_SIZE, n_iter=10, seed=seed + level)
-        quantizer.codebook.copy_(torch.from_numpy(centroids))
+        quantizer.set_codebook(torch.from_numpy(centroids))
         residual = residual - centroids[labels]
 
 
-def evaluate(codec: TinyCodec, utterances, n_levels: int) -> tuple[float, float]:
-    """Mean SNR (dB) and log-mel distance (``course_lib.metrics``) of ``codec`` using its first
-    ``n_levels`` levels on ``utterances``.
+def reconstruct(codec: TinyCodec, waveform, n_levels: int | None) -> np.ndarray:
+    """The codec's rendering of one utterance ``(n_samples,)`` at 16 kHz with its first
+    ``n_levels`` levels, or with the unquantized latents (``n_levels=None``); same length.
     Explained in notebook 06, section "Measure, level by level"."""
-    n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=N_CODEBOOKS)
+    samples = features.prepare_waveform(waveform, features.SAMPLE_RATE, min_samples=1)
+    if n_levels is None:
+        with torch.no_grad():
+            latents = codec.latents(torch.from_numpy(samples)[None])
+            audio = codec.synthesize(latents)[0].numpy()
+    else:
+        n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=N_CODEBOOKS)
+        audio = codec.decode(codec.encode(samples)[:, :n_levels])
+    return audio[:len(samples)].astype(np.float32)
+
+
+def evaluate(codec: TinyCodec, utterances, n_levels: int | None) -> tuple[float, float]:
+    """Mean STOI and mean log-mel distance (``course_lib.metrics``) of ``codec`` decoding its
+    first ``n_levels`` levels (``None``: the unquantized latents) on ``utterances``.
+    Explained in notebook 06, section "Measure, level by level"."""
+    if n_levels is not None:
+        n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=N_CODEBOOKS)
     if len(utterances) == 0:
         raise ValueError("utterances must hold at least one utterance, got none")
-    snrs, distances = [], []
+    scores = []
     for utterance in utterances:
-        codes = codec.encode(utterance.waveform, utterance.sample_rate)[:, :n_levels]
-        audio = codec.decode(codes)
-        snrs.append(metrics.snr_db(utterance.waveform, audio))
-        distances.append(metrics.log_mel_distance(utterance.waveform, audio))
-    return float(np.mean(snrs)), float(np.mean(distances))
+        audio = reconstruct(codec, utterance.waveform, n_levels)
+        scores.append((metrics.stoi(utterance.waveform, audio),
+                       metrics.log_mel_distance(utterance.waveform, audio)))
+    stoi, distance = np.mean(scores, axis=0)
+    return float(stoi), float(distance)
 
 
-def train(steps: int = 3000, *, out: str | Path, distill: str | None = None, seed: int = 0,
-          batch_size: int = 16, crop_frames: int = 40, n_eval: int = 20) -> TinyCodec:
-    """Train the codec on the default corpus's training split for a wall-clock budget.
+@functools.cache
+def _mel_filters() -> torch.Tensor:
+    """The 80 mel filters of :func:`spectral_loss` ``(80, 161)``, built once, not every step."""
+    return torch.from_numpy(features.mel_filterbank(features.SAMPLE_RATE, _N_FFT, _N_MELS))
 
-    Batches of random 0.8 s crops; Adam (lr 1e-3, cosine decay). The first 15% of the steps
-    train encoder and decoder without the quantizer (a warm-up); then every level's codebook
-    starts at k-means centroids of its residuals, and training continues with the quantizer
-    and quantizer dropout. Loss = L1 between predicted and true ``log(|STFT| + 0.01)`` + RVQ
-    codebook/commitment loss (+ phone cross-entropy on level 1 with ``distill``); dead codes
-    are re-seeded every 100 steps. Writes float16 weights to ``out`` (required: the shipped
-    weights are overwritten only if you name them) and returns the codec as saved, with the
-    training record (steps, minutes, final loss, per-level SNR and log-mel distance on
-    ``n_eval`` test utterances) in ``codec.training_record``. Runs on one thread (two thrash
-    when another process shares the 2 cores). 3,000 steps take 5-10 minutes on 2 CPU cores.
+
+def spectral_loss(predicted: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """The decoder's training loss: L1 between predicted and true ``log(|STFT| + 0.01)``, plus
+    L1 between their 80-band log-mel energies, which weighs the low frequencies (where speech
+    and STOI live) as hearing does. Both ``(batch, 161, n_stft)``.
+    Explained in notebook 06, section "A tiny neural codec"."""
+    mels = _mel_filters().to(predicted.dtype)
+
+    def log_mel(log_magnitude):
+        power = (torch.exp(log_magnitude) - _FLOOR).clamp_min(0) ** 2
+        return torch.log(mels @ power + 1e-4)
+
+    return F.l1_loss(predicted, target) + F.l1_loss(log_mel(predicted), log_mel(target))
+
+
+def train(steps: int = 4000, *, out: str | Path, distill: str | None = None, seed: int = 0,
+          batch_size: int = 16, crop_frames: int = 40, n_eval: int = 40) -> TinyCodec:
+    """Train the codec on the training split of ``data.TRAINING_CORPORA["codec"]``.
+
+    Batches of random 0.8 s crops; Adam (lr 1e-3, 200 warm-up steps, cosine decay, gradients
+    clipped at norm 1). The first 10% of the steps train encoder and decoder without the
+    quantizer; then every level's codebook starts at k-means centroids of its residuals and
+    learns by moving averages (decay 0.99), and training goes on with the quantizer and
+    quantizer dropout (half the examples keep a random number of levels). Loss =
+    :func:`spectral_loss` + commitment (+ phone cross-entropy on level 1 with ``distill``);
+    codes nobody used in 100 steps are moved onto latents of the batch. Writes float16 weights to
+    ``out`` (required: the shipped weights are overwritten only if you name them) and returns the
+    codec as saved, with the training record (steps, minutes, final loss, STOI and log-mel
+    distance unquantized and per number of levels on ``n_eval`` utterances of the course
+    corpus's test split) in ``codec.training_record``. Runs on one thread (two thrash when
+    another process shares the 2 cores); 4,000 steps take about 15 minutes of CPU time.
     Explained in notebook 06, section "A tiny neural codec".
     """
     if distill is not None:
@@ -301,74 +396,92 @@ def train(steps: int = 3000, *, out: str | Path, distill: str | None = None, see
 def _train(steps, out, distill, seed, batch_size, crop_frames, n_eval) -> None:
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    corpus = build_corpus()
-    phones = list(inventory(corpus.utterances))
+    training = build_corpus(**TRAINING_CORPORA["codec"]).train
+    phones = list(inventory(training))
     phone_index = {name: i for i, name in enumerate(phones)}
     codec = TinyCodec(n_phones=len(phones) if distill else 0)
-    optimizer = torch.optim.Adam(codec.parameters(), lr=1e-3)
+    with torch.no_grad():
+        spectra = log_stft_magnitude(_crops(training, phone_index, 64, crop_frames, rng)[0])
+        codec.spectrum_mean.copy_(spectra.mean(dim=(0, 2)))
+        codec.spectrum_std.copy_(spectra.std(dim=(0, 2)))
+    optimizer = torch.optim.Adam([p for p in codec.parameters() if p.requires_grad], lr=1e-3)
     usage = np.zeros((N_CODEBOOKS, CODEBOOK_SIZE), np.int64)
-    start, quantizing = time.monotonic(), False
+    start, cpu_start, quantizing = time.monotonic(), time.process_time(), False
     bar = tqdm(total=steps, desc="training codec", unit="step")
     for step in range(steps):
         progress = step / steps
-        if not quantizing and progress >= 0.15:
-            init_batch, _ = _crops(corpus.train, phone_index, 64, crop_frames, rng)
-            _init_codebooks(codec, init_batch, seed)
+        if not quantizing and progress >= 0.1:
+            _init_codebooks(codec, _crops(training, phone_index, 64, crop_frames, rng)[0], seed)
             quantizing = True
         for group in optimizer.param_groups:
-            group["lr"] = 1e-3 * 0.5 * (1 + math.cos(math.pi * progress))
-        waveforms, labels = _crops(corpus.train, phone_index, batch_size, crop_frames, rng)
+            group["lr"] = 1e-3 * min(1, (step + 1) / 200) * 0.5 * (1 + math.cos(math.pi * progress))
+        waveforms, labels = _crops(training, phone_index, batch_size, crop_frames, rng)
         log_magnitude, codes, vq_loss, phone_logits = codec(waveforms, quantize=quantizing)
-        spectral = F.l1_loss(log_magnitude, log_stft_magnitude(waveforms))
+        spectral = spectral_loss(log_magnitude, log_stft_magnitude(waveforms))
         loss = spectral + vq_loss
         if phone_logits is not None:
             loss = loss + F.cross_entropy(phone_logits.reshape(-1, len(phones)), labels.ravel())
         optimizer.zero_grad()
         loss.backward()
+        nn.utils.clip_grad_norm_(codec.parameters(), 1.0)
         optimizer.step()
         if quantizing:
-            for level in range(codes.shape[-1]):
-                usage[level] += np.bincount(codes[..., level].ravel().numpy(),
-                                            minlength=CODEBOOK_SIZE)
-            if step % 100 == 99:
-                with torch.no_grad():
-                    residual = codec.latents(waveforms)
-                    for level, quantizer in enumerate(codec.quantizer.levels):
-                        if usage[level].sum():  # levels that dropout skipped have no counts
-                            replace_dead_codes(quantizer, residual, usage[level], seed=seed + step)
-                        residual = residual - quantizer.codebook[quantizer.indices(residual)]
-                usage[:] = 0
+            _count_and_revive(codec, waveforms, codes, usage, step, seed)
         bar.update()
         bar.set_postfix(spectral=f"{spectral.item():.3f}", vq=f"{vq_loss.item():.3f}")
     bar.close()
     codec.eval()
-    record = {"steps": steps, "minutes": (time.monotonic() - start) / 60, "distill": distill,
-              "final_spectral_loss": spectral.item(), "levels": {}}
-    for n_levels in (1, 2, 4, 8):
-        snr, distance = evaluate(codec, corpus.test[:n_eval], n_levels)
-        record["levels"][n_levels] = {"snr_db": snr, "log_mel_distance": distance}
+    record = {"steps": steps, "minutes": (time.monotonic() - start) / 60,
+              "cpu_minutes": (time.process_time() - cpu_start) / 60, "distill": distill,
+              "final_spectral_loss": spectral.item(), "n_eval": n_eval, "levels": {}}
+    test = build_corpus().test[:n_eval]
+    for n_levels in (None, *range(1, N_CODEBOOKS + 1)):
+        stoi, distance = evaluate(codec, test, n_levels)
+        scores = {"stoi": stoi, "log_mel_distance": distance}
+        if n_levels is None:
+            record["unquantized"] = scores
+        else:
+            record["levels"][n_levels] = scores
     state = {k: v.half() for k, v in codec.state_dict().items()}
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"state_dict": state, "phones": phones, "record": record}, out)
+
+
+@torch.no_grad()
+def _count_and_revive(codec, waveforms, codes, usage, step, seed) -> None:
+    """Count each level's code use; every 100 steps move the unused codes onto latents."""
+    for level in range(N_CODEBOOKS):
+        used = codes[..., level].ravel().numpy()
+        usage[level] += np.bincount(used[used >= 0], minlength=CODEBOOK_SIZE)  # -1: dropped
+    if step % 100 != 99:
+        return
+    residual = codec.latents(waveforms)
+    for level, quantizer in enumerate(codec.quantizer.levels):
+        if usage[level].sum():
+            replace_dead_codes(quantizer, residual, usage[level], seed=seed + step)
+        residual = residual - quantizer.codebook[quantizer.indices(residual)]
+    usage[:] = 0
 
 
 def main(argv: list[str] | None = None) -> None:
     """Command line: train (``--out``, by default the shipped file in ``data/``) and print the
     quality per number of levels. Explained in notebook 06, section "A tiny neural codec"."""
     parser = argparse.ArgumentParser(description="Train the course's tiny codec (notebook 06).")
-    parser.add_argument("--steps", type=int, default=3000, help="training steps")
+    parser.add_argument("--steps", type=int, default=4000, help="training steps")
     parser.add_argument("--distill", choices=["phones"], default=None,
-                        help="also teach level 1 to predict the phone (SpeechTokenizer-style)")
+                        help="also teach level 1 to predict the phone (supervised targets; "
+                             "SpeechTokenizer distills self-supervised features instead)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, default=None, help="weights file (default: data/)")
     args = parser.parse_args(argv)
     out = args.out or weights_path(args.distill)
     record = train(args.steps, distill=args.distill, seed=args.seed, out=out).training_record
-    print(f"trained {record['steps']} steps in {record['minutes']:.1f} min; "
-          "test split, 20 utterances:")
-    print(f"{'levels':>6} {'SNR dB':>8} {'log-mel dist':>13}")
-    for n_levels, scores in record["levels"].items():
-        print(f"{n_levels:>6} {scores['snr_db']:8.2f} {scores['log_mel_distance']:13.3f}")
+    print(f"trained {record['steps']} steps in {record['minutes']:.1f} min "
+          f"({record['cpu_minutes']:.1f} min of CPU time); "
+          f"test split, {record['n_eval']} utterances:")
+    print(f"{'levels':>13} {'STOI':>6} {'log-mel dist':>13}")
+    for name, scores in [("unquantized", record["unquantized"]), *record["levels"].items()]:
+        print(f"{name:>13} {scores['stoi']:6.3f} {scores['log_mel_distance']:13.3f}")
     print(f"wrote {out}")
 
 

@@ -8,9 +8,10 @@ by a forward recursion over the 2L+1 states of the extended label sequence
 ``- y1 - y2 - ... - yL -`` in O(T L) time.
 
 This module holds the tested versions of what notebook 03 derives: the collapse, the forward
-and backward recursions, the loss and its gradient, the best-path (Viterbi) alignment, greedy
-and prefix beam search decoding, and CTC-guided compression (merging encoder frames by the
-segments of a CTC model's best path; used again by the adapters of notebook 08).
+and backward recursions, the loss and its gradient, the forced alignment (Viterbi on the
+lattice: the best path for a known target), greedy and prefix beam search decoding, and
+CTC-guided compression (merging encoder frames by the runs of a CTC model's greedy path; used
+again by the adapters of notebook 08).
 
 Shapes are time-major: ``log_probs`` is (n_frames, n_labels) of per-frame log-probabilities
 (each row a log-softmax), ``target`` is (L,) of label indices that never contain the blank.
@@ -243,7 +244,7 @@ def best_path(log_probs: np.ndarray, target, blank: int = BLANK) -> tuple[np.nda
     Raises:
         ValueError: if the target cannot fit in the frames.
 
-    Explained in notebook 03, section "The best path: forced alignment".
+    Explained in notebook 03, section "The forced alignment: the best path for a known target".
     """
     log_probs, target = _check(log_probs, target, blank)
     if min_frames(target) > len(log_probs):
@@ -269,7 +270,10 @@ def best_path(log_probs: np.ndarray, target, blank: int = BLANK) -> tuple[np.nda
 
 
 def greedy_decode(log_probs: np.ndarray, blank: int = BLANK) -> list[int]:
-    """Best-path decoding: the most probable symbol at every frame, collapsed.
+    """Greedy decoding: the most probable symbol at every frame (the greedy path), collapsed.
+
+    Papers often call this "best path decoding"; the course keeps "best path" for the forced
+    alignment of :func:`best_path`, the best path among those of a known target.
 
     Explained in notebook 03, section "Phone error rate on the test split".
     """
@@ -347,7 +351,7 @@ def merge_by_ctc_segments(
     drop_blanks: bool = False,
     blank: int = BLANK,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """CTC-guided compression: one vector per run of the CTC model's best path.
+    """CTC-guided compression: one vector per run of the CTC model's greedy path.
 
     Consecutive frames on which the greedy path shows the same symbol are merged into one
     vector, so a phone lasting 6 frames and a pause lasting 40 both become one token.

@@ -44,6 +44,7 @@ HELD_OUT_VARIANTS = ("m7", "f5")
 TRAINING_CORPORA = {
     "recognizer": dict(n_utterances=3000, seed=1),
     "aligner": dict(n_utterances=1000, seed=2),
+    "codec": dict(n_utterances=3000, seed=1),  # the recognizer's corpus: one cache, more voices
 }
 _INT16_SCALE = 32767  # waveforms are kept on the int16 grid, so the cache is exact and half size
 

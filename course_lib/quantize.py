@@ -216,6 +216,17 @@ def ema_step(cluster_size: torch.Tensor, code_sum: torch.Tensor, vectors: torch.
     return cluster_size, code_sum, code_sum / smoothed[:, None]
 
 
+def _mean_squared_error(estimate: torch.Tensor, target: torch.Tensor,
+                        active: torch.Tensor | None) -> torch.Tensor:
+    """``F.mse_loss`` over the vectors ``(..., dim)`` that ``active`` (a boolean mask over the
+    leading axes) keeps, or over all of them when it is None; 0 when it keeps none."""
+    if active is None:
+        return F.mse_loss(estimate, target)
+    weight = active.unsqueeze(-1).to(estimate.dtype)
+    n_entries = (weight.sum() * estimate.shape[-1]).clamp_min(1)
+    return ((estimate - target) ** 2 * weight).sum() / n_entries
+
+
 class VectorQuantizer(nn.Module):
     """One learned codebook: nearest entry, straight-through gradient, commitment loss.
 
@@ -293,13 +304,10 @@ class VectorQuantizer(nn.Module):
         if self.ema_decay is not None and self.training and torch.is_grad_enabled():
             self._ema_update(vectors, indices, active)
         codes = self.codebook[indices]
-        weight = (torch.ones(vectors.shape[:-1], dtype=vectors.dtype) if active is None
-                  else active.to(vectors.dtype)).unsqueeze(-1)
-        n_entries = (weight.sum() * vectors.shape[-1]).clamp_min(1)
-        commitment_loss = ((vectors - codes.detach()) ** 2 * weight).sum() / n_entries
+        commitment_loss = _mean_squared_error(vectors, codes.detach(), active)
         if self.ema_decay is not None:
             return codes, indices, self.commitment * commitment_loss
-        codebook_loss = ((codes - vectors.detach()) ** 2 * weight).sum() / n_entries
+        codebook_loss = _mean_squared_error(codes, vectors.detach(), active)
         return codes, indices, codebook_loss + self.commitment * commitment_loss
 
     @torch.no_grad()

@@ -5,7 +5,11 @@ second, and a multi-codebook codec emits levels x frames. Each function here cou
 one strategy hands to the LLM; :func:`token_rows` lays them out in time for the figure of
 notebook 00 (``course_lib.plots.plot_token_rows``).
 
-Explained in notebook 00, section "The essay's numbers, computed".
+The second half counts sequential steps instead of tokens: how many model calls each codebook
+serialization of ``course_lib.serialize`` needs for T frames of K levels (notebook 10).
+
+Explained in notebook 00, section "The essay's numbers, computed", and notebook 10, section
+"Steps per second of audio".
 """
 
 from __future__ import annotations
@@ -255,3 +259,109 @@ def attention_pairs(n_audio_tokens: int, n_text_tokens: int) -> int:
     n_audio_tokens = validate.integer(n_audio_tokens, "n_audio_tokens", minimum=0)
     n_text_tokens = validate.integer(n_text_tokens, "n_text_tokens", minimum=0)
     return (n_audio_tokens + n_text_tokens) ** 2
+
+
+# --- sequential steps of the codebook serializations (notebook 10) ---------------------------
+
+SERIALIZATIONS = ("flattening", "valle", "delay", "masked", "rq")
+"""The five orders of ``course_lib.serialize``, by the names its functions take."""
+
+
+def flattening_steps(n_frames: int, n_codebooks: int) -> int:
+    """Sequential steps to generate ``n_frames`` x ``n_codebooks`` tokens one at a time: T x K.
+
+    Explained in notebook 10, section "1. Flattening: one token per step".
+    """
+    n_frames, n_codebooks = _grid_size(n_frames, n_codebooks)
+    return n_frames * n_codebooks
+
+
+def valle_steps(n_frames: int, n_codebooks: int) -> int:
+    """VALL-E's steps: T autoregressive steps on level 1, then one parallel (non-autoregressive)
+    pass per level 2..K: T + K - 1.
+
+    Explained in notebook 10, section "2. VALL-E: level 1 in order, the rest in passes".
+    """
+    n_frames, n_codebooks = _grid_size(n_frames, n_codebooks)
+    return n_frames + n_codebooks - 1
+
+
+def delay_steps(n_frames: int, n_codebooks: int) -> int:
+    """MusicGen's delay pattern: level k starts k steps late, so one autoregressive pass emits
+    one token of every level per step and ends after T + K - 1 steps. (audiocraft's layout also
+    has an empty first step, where the model reads only its start token; it emits no code and
+    is not counted here.)
+
+    Explained in notebook 10, section "3. The delay pattern: T + K - 1 steps".
+    """
+    n_frames, n_codebooks = _grid_size(n_frames, n_codebooks)
+    return n_frames + n_codebooks - 1
+
+
+def masked_passes(n_frames: int, passes: int) -> int:
+    """Passes the masked decoder spends on one level of ``n_frames`` tokens when asked for
+    ``passes``: each pass fixes at least one token, so min(passes, T).
+
+    Explained in notebook 10, section "4. Masked decoding: a few passes per level".
+    """
+    n_frames = validate.integer(n_frames, "n_frames", minimum=1)
+    passes = validate.integer(passes, "passes", minimum=1)
+    return min(passes, n_frames)
+
+
+def masked_steps(n_frames: int, n_codebooks: int, first_passes: int = 16,
+                 later_passes: int = 1) -> int:
+    """SoundStorm-style masked decoding, level by level: ``first_passes`` passes on level 1 and
+    ``later_passes`` on each later level (each capped at T, see :func:`masked_passes`).
+    With the defaults and T >= 16: 16 + (K - 1), e.g. 27 passes for 12 levels.
+
+    Explained in notebook 10, section "4. Masked decoding: a few passes per level".
+    """
+    n_frames, n_codebooks = _grid_size(n_frames, n_codebooks)
+    return (masked_passes(n_frames, first_passes)
+            + (n_codebooks - 1) * masked_passes(n_frames, later_passes))
+
+
+def rq_steps(n_frames: int, n_codebooks: int) -> int:
+    """Depth steps of an RQ-Transformer (Moshi): the small depth model emits one level per step,
+    all K levels of every frame, so T x K small steps in all (see :func:`rq_temporal_steps`
+    for the large model's steps).
+
+    Explained in notebook 10, section "5. The RQ-Transformer: a temporal step, then depth steps".
+    """
+    n_frames, n_codebooks = _grid_size(n_frames, n_codebooks)
+    return n_frames * n_codebooks
+
+
+def rq_temporal_steps(n_frames: int, n_codebooks: int, acoustic_delay: int = 1) -> int:
+    """Temporal steps of an RQ-Transformer: the large model runs once per frame, plus
+    ``acoustic_delay`` steps at the end, since levels 2..K lag level 1 by that many frames:
+    T + delay (just T when K = 1: there is nothing to delay).
+
+    Explained in notebook 10, section "5. The RQ-Transformer: a temporal step, then depth steps".
+    """
+    n_frames, n_codebooks = _grid_size(n_frames, n_codebooks)
+    acoustic_delay = validate.integer(acoustic_delay, "acoustic_delay", minimum=0)
+    return n_frames + (acoustic_delay if n_codebooks > 1 else 0)
+
+
+def serialization_steps(pattern: str, n_frames: int, n_codebooks: int, *,
+                        first_passes: int = 16, later_passes: int = 1) -> int:
+    """The sequential model calls of ``pattern`` (one of :data:`SERIALIZATIONS`) for a
+    (n_frames, n_codebooks) code matrix: the count that each decode loop of
+    ``course_lib.serialize`` makes. For ``"rq"`` this is the depth steps, T x K.
+
+    Explained in notebook 10, section "6. Steps per second of audio".
+    """
+    pattern = validate.choice(pattern, "pattern", SERIALIZATIONS)
+    if pattern == "masked":
+        return masked_steps(n_frames, n_codebooks, first_passes, later_passes)
+    counts = {"flattening": flattening_steps, "valle": valle_steps, "delay": delay_steps,
+              "rq": rq_steps}
+    return counts[pattern](n_frames, n_codebooks)
+
+
+def _grid_size(n_frames, n_codebooks) -> tuple[int, int]:
+    """``n_frames`` and ``n_codebooks`` checked as positive counts."""
+    return (validate.integer(n_frames, "n_frames", minimum=1),
+            validate.integer(n_codebooks, "n_codebooks", minimum=1))

@@ -68,3 +68,30 @@ def test_plot_alignments_stacks_one_row_per_utterance():
     assert figure.axes[0].get_xlim()[1] == pytest.approx(slow.duration)
     with pytest.raises(ValueError, match="names"):
         plot_alignments([slow, fast], ["slow"])
+
+
+def test_plot_rate_distortion_draws_one_line_per_codec_and_its_ceiling():
+    from course_lib.plots import plot_rate_distortion
+    curves = {"plain": ([400, 800, 1600], [0.8, 0.85, 0.9], [0.5, 0.4, 0.3]),
+              "distilled": ([400, 800, 1600], [0.78, 0.84, 0.9], [0.55, 0.42, 0.31])}
+    figure = plot_rate_distortion(curves, unquantized={"plain": (0.93, 0.25)})
+    stoi_ax, distance_ax = figure.axes
+    assert [line.get_label() for line in stoi_ax.lines] == ["plain", "plain, unquantized",
+                                                            "distilled"]
+    assert list(stoi_ax.lines[0].get_ydata()) == [0.8, 0.85, 0.9]
+    assert list(distance_ax.lines[-1].get_ydata()) == [0.55, 0.42, 0.31]
+    assert stoi_ax.get_xscale() == "log"
+    with pytest.raises(ValueError, match="curves"):
+        plot_rate_distortion({"bad": ([1, 2], [0.5], [0.1, 0.2])})
+
+
+def test_plot_probe_accuracy_has_a_panel_per_codec_and_a_line_per_label():
+    from course_lib.plots import plot_probe_accuracy
+    accuracy = {"plain": {"phone": [0.5, 0.3, 0.2], "voice": [0.4, 0.2, 0.1]},
+                "distilled": {"phone": [0.8, 0.3, 0.2], "voice": [0.2, 0.3, 0.1]}}
+    figure = plot_probe_accuracy(accuracy, chance={"phone": 0.1, "voice": 0.12})
+    assert [ax.get_title() for ax in figure.axes] == ["plain", "distilled"]
+    solid = [line for line in figure.axes[1].lines if line.get_linestyle() == "-"]
+    assert [list(line.get_ydata()) for line in solid] == [[0.8, 0.3, 0.2], [0.2, 0.3, 0.1]]
+    dashed = [line for line in figure.axes[0].lines if line.get_linestyle() == "--"]
+    assert sorted(line.get_ydata()[0] for line in dashed) == [0.1, 0.12]

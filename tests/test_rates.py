@@ -7,7 +7,16 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from course_lib.rates import (
+    SERIALIZATIONS,
     codec_tokens,
+    delay_steps,
+    flattening_steps,
+    masked_passes,
+    masked_steps,
+    rq_steps,
+    rq_temporal_steps,
+    serialization_steps,
+    valle_steps,
     encoder_frames,
     merged_segments,
     pooled_tokens,
@@ -139,3 +148,54 @@ def test_numpy_numbers_are_accepted_like_python_numbers():
 def test_bad_arguments_are_refused_by_name(call, error, name):
     with pytest.raises(error, match=f"{name} must"):
         call()
+
+
+# --- serialization steps (notebook 10) ---
+
+@pytest.mark.parametrize("n_frames, n_codebooks, expected", [
+    (1, 1, 1), (3, 3, 9), (50, 4, 200), (75, 8, 600)])
+def test_flattening_steps_by_hand(n_frames, n_codebooks, expected):
+    assert flattening_steps(n_frames, n_codebooks) == expected
+
+
+def test_the_essay_and_source_counts():
+    assert delay_steps(50, 4) == 53  # one second of MusicGen: 50 frames, 4 levels
+    assert valle_steps(75, 8) == 82  # one second of VALL-E: 75 AR steps + 7 NAR passes
+    assert masked_steps(50 * 30, 12) == 27  # SoundStorm: 16 + 11 passes, whatever T
+    assert masked_steps(10, 12) == 10 + 11  # level 1 cannot take more passes than frames
+    assert masked_steps(100, 3, first_passes=4, later_passes=2) == 8
+    assert rq_steps(13, 8) == 104 and rq_temporal_steps(13, 8, 2) == 15
+    assert rq_temporal_steps(13, 1, 2) == 13  # one level: nothing lags
+
+
+@given(n_frames=st.integers(1, 300), n_codebooks=st.integers(1, 16))
+def test_one_step_per_diagonal_in_the_delay_pattern(n_frames, n_codebooks):
+    # the delay pattern emits frame t of level k at step t + k: count the distinct steps
+    diagonals = {frame + level for frame in range(n_frames) for level in range(n_codebooks)}
+    assert delay_steps(n_frames, n_codebooks) == len(diagonals)
+    assert valle_steps(n_frames, n_codebooks) == n_frames + (n_codebooks - 1)
+    assert flattening_steps(n_frames, n_codebooks) == rq_steps(n_frames, n_codebooks) \
+        == len([(t, k) for t in range(n_frames) for k in range(n_codebooks)])
+
+
+@given(n_frames=st.integers(1, 100), n_codebooks=st.integers(1, 12),
+       first_passes=st.integers(1, 30), later_passes=st.integers(1, 5))
+def test_masked_steps_add_the_passes_of_every_level(n_frames, n_codebooks, first_passes,
+                                                    later_passes):
+    per_level = [masked_passes(n_frames, first_passes)] + \
+        [masked_passes(n_frames, later_passes)] * (n_codebooks - 1)
+    assert masked_steps(n_frames, n_codebooks, first_passes, later_passes) == sum(per_level)
+    assert masked_steps(n_frames, n_codebooks) <= flattening_steps(n_frames, n_codebooks)
+    assert serialization_steps("masked", n_frames, n_codebooks, first_passes=first_passes,
+                               later_passes=later_passes) == sum(per_level)
+
+
+def test_serialization_steps_names_every_pattern():
+    assert SERIALIZATIONS == ("flattening", "valle", "delay", "masked", "rq")
+    assert [serialization_steps(name, 10, 4) for name in SERIALIZATIONS] == [40, 13, 13, 13, 40]
+    with pytest.raises(ValueError, match="pattern must be one of"):
+        serialization_steps("interleaved", 10, 4)
+    with pytest.raises(ValueError, match="passes must be"):
+        masked_passes(10, 0)
+    with pytest.raises(TypeError, match="n_frames must be"):
+        rq_temporal_steps("10", 4)

@@ -17,7 +17,8 @@ from tools.execute_notebooks import ROOT, course_notebooks, execute_notebook
 def test_course_notebooks_are_every_numbered_notebook_in_order():
     found = course_notebooks()
     assert found == sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) and found
-    assert [p.name[:2] for p in found] == [f"{i:02d}" for i in range(len(found))]
+    numbers = [int(p.name[:2]) for p in found]  # gaps: tests/test_notebooks.py's NOT_WRITTEN_YET
+    assert numbers == sorted(set(numbers))
 
 
 def test_executed_copy_keeps_outputs_cell_times_and_widget_state(tmp_path):

@@ -13,9 +13,11 @@ module         notebook figures
                         ``plot_human_and_synthesized``
 ``alignment``  04       ``plot_three_alignments``
 ``tokens``     05, 06   ``plot_unit_rows``, ``plot_unit_purity``
-``rvq``        06       ``plot_level_spectrograms``
+``rvq``        06       ``plot_level_spectrograms``, ``plot_rate_distortion``,
+                        ``plot_probe_accuracy``
 ``continuous`` 07       ``plot_snap_vs_project``
 ``adapters``   08       ``plot_coverage``, ``plot_bake_off``
+``serialize``  10       ``plot_generation_orders``, ``plot_serialization``
 ============== ======== ==============================================================
 
 ``draw_*`` functions draw on the matplotlib ``Axes`` they are given (``draw_phones(ax,
@@ -53,9 +55,12 @@ _MODULE_OF = {
     "plot_human_and_synthesized": "ctc",
     "plot_three_alignments": "alignment",
     "plot_unit_rows": "tokens", "draw_unit_row": "tokens", "plot_unit_purity": "tokens",
-    "plot_level_spectrograms": "rvq",
+    "plot_level_spectrograms": "rvq", "plot_rate_distortion": "rvq",
+    "plot_probe_accuracy": "rvq",
     "plot_snap_vs_project": "continuous", "draw_snapping": "continuous",
     "plot_recording": "voice", "draw_spikes": "voice",
+    "plot_generation_orders": "serialize", "draw_generation_order": "serialize",
+    "plot_serialization": "serialize",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -90,6 +95,9 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
                                       plot_self_loop_effect, plot_trellis)
     from course_lib.plots.mismatches import (draw_token_rows, plot_alignments, plot_token_rows,
                                              plot_utterance)
-    from course_lib.plots.rvq import plot_level_spectrograms
+    from course_lib.plots.rvq import (plot_level_spectrograms, plot_probe_accuracy,
+                                      plot_rate_distortion)
+    from course_lib.plots.serialize import (draw_generation_order, plot_generation_orders,
+                                            plot_serialization)
     from course_lib.plots.tokens import draw_unit_row, plot_unit_purity, plot_unit_rows
     from course_lib.plots.voice import draw_spikes, plot_recording

@@ -34,7 +34,7 @@ def plot_three_alignments(
 
     Args:
         hmm_phone_of_frame: (n_hmm_frames,) phone index of every HMM frame (Viterbi).
-        ctc_spike_frames: (n_phones,) the frame of each phone's CTC spike (best path).
+        ctc_spike_frames: (n_phones,) the frame of each phone's CTC spike (forced alignment).
         attention_weights: (n_phones, n_frames) one row of attention weights per phone, at
             ``ctc_frames_per_second``.
 

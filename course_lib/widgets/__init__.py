@@ -14,6 +14,7 @@ module         notebook explorer
 ``rvq``        06       ``codec_level_explorer``
 ``continuous`` 07       ``snap_explorer``
 ``adapters``   08       ``adapter_explorer``
+``serialize``  10       ``serialization_explorer``
 ============== ======== ======================================
 
 Each explorer only maps sliders to the keyword arguments of a function that returns a figure;
@@ -37,6 +38,7 @@ _MODULE_OF = {
     "self_loop_explorer": "hmm", "ctc_explorer": "ctc", "alignment_explorer": "alignment",
     "unit_explorer": "tokens", "codec_level_explorer": "rvq", "snap_explorer": "continuous",
     "voice_explorer": "voice", "VoiceExplorer": "voice", "MicrophoneRecorder": "voice",
+    "serialization_explorer": "serialize",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -63,5 +65,6 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.widgets.hmm import self_loop_explorer
     from course_lib.widgets.mismatches import rate_explorer
     from course_lib.widgets.rvq import codec_level_explorer
+    from course_lib.widgets.serialize import serialization_explorer
     from course_lib.widgets.tokens import unit_explorer
     from course_lib.widgets.voice import MicrophoneRecorder, VoiceExplorer, voice_explorer
