@@ -31,6 +31,7 @@ from tqdm.auto import tqdm
 
 from course_lib import adapters, lm, metrics, rates, validate
 from course_lib.data import CACHE_DIR, TRAINING_CORPORA, WEIGHTS_DIR, build_corpus, build_held_out
+from course_lib.phones import PHONES
 from course_lib.threads import limited_threads
 
 WEIGHTS_PATH = WEIGHTS_DIR / "audio_llm_adapters.pt"
@@ -56,7 +57,9 @@ def encoded_split(split: str, cache: bool = True) -> list[dict]:
     """The frozen recognizer's outputs for every utterance of ``split``, computed once and
     cached in ``data/cache/``: a list of dicts with ``hidden`` (n_frames, 192) and
     ``log_probs`` (n_frames, 59) float32 arrays, ``text`` (normalized), ``words``
-    ((n_words, 2) start and end seconds) and ``words_per_minute``.
+    ((n_words, 2) start and end seconds), ``phones`` (n_phones,) indices into
+    :data:`course_lib.phones.PHONES` with their ``durations`` in frames, and
+    ``words_per_minute``.
     Explained in notebook 08, section "The tiny audio-LLM"."""
     from course_lib.recognizer import load_recognizer
 
@@ -80,7 +83,8 @@ def encoded_split(split: str, cache: bool = True) -> list[dict]:
              "log_probs": _renormalized(outputs[f"log_probs{i}"]),
              "text": lm.normalize(u.text),
              "words": np.array([[w.start, w.end] for w in u.words]),
-             "word_texts": [lm.normalize(w.text) for w in u.words],
+             "phones": np.array([PHONES.index(p.label) for p in u.phones]),
+             "durations": np.array([(p.end - p.start) * FRAMES_PER_SECOND for p in u.phones]),
              "words_per_minute": u.words_per_minute} for i, u in enumerate(utterances)]
 
 
@@ -107,58 +111,37 @@ def collate(items: list[dict]):
     return hidden, mask, log_probs, tokens
 
 
-def frame_spelling(item: dict) -> np.ndarray | None:
-    """Which characters of the transcript each 20 ms frame says, from the corpus's word
-    timings: (n_frames, n_characters) overlap weights, rows summing to 1, or None when the
-    words do not spell ``item["text"]``. Word i (with the space after it) stretches from its
-    start to the next word's start (the first from 0 s, the last to the end), its characters
-    sharing that span equally: the smeared spelling (``lm.smeared_spelling``) that the LM
-    learned to read, placed where the words are.
-    Explained in notebook 08, section "The tiny audio-LLM".
-    """
-    words = [w for w in item["word_texts"] if w]
-    if " ".join(words) != item["text"] or not words:
-        return None
+def frame_phones(item: dict) -> np.ndarray:
+    """Which phones each 20 ms frame of an utterance holds, from the corpus's phone timings:
+    (n_frames, n_phones) overlap weights (:func:`course_lib.lm.smear`), rows summing to 1.
+    The same smearing the LM learned to read, placed where the phones really are.
+    Explained in notebook 08, section "The tiny audio-LLM"."""
+    weights = lm.smear(item["durations"])
     n_frames = len(item["hidden"])
-    starts = [float(item["words"][i, 0]) for i, w in enumerate(item["word_texts"]) if w]
-    bounds = [0.0] + starts[1:] + [n_frames / FRAMES_PER_SECOND]
-    edges = []
-    for i, word in enumerate(words):
-        spelled = word + (" " if i < len(words) - 1 else "")
-        edges += list(np.linspace(bounds[i], bounds[i + 1], len(spelled) + 1)[:-1])
-    edges = np.array(edges + [bounds[-1]]) * FRAMES_PER_SECOND
-    frame = np.arange(n_frames)[:, None]
-    overlap = (np.minimum(frame + 1, edges[None, 1:]) - np.maximum(frame, edges[None, :-1])
-               ).clip(min=0)
-    return overlap / overlap.sum(axis=1, keepdims=True).clip(min=1e-12)
+    if len(weights) < n_frames:   # the encoder may count one frame more than the phones fill
+        weights = np.concatenate([weights, np.repeat(weights[-1:], n_frames - len(weights), 0)])
+    return weights[:n_frames]
 
 
-def spelling_targets(model: "AudioLLM", items: list[dict], log_probs: torch.Tensor,
-                     n_tokens: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """The guide for a batch: for each output token, the LM's character embeddings mixed as
-    the token's frames say them (:func:`frame_spelling` through ``adapters.coverage``); for
-    the Q-Former, whose queries are not tied to time, the transcript smeared evenly over the
-    queries. Returns (targets (batch, n_tokens, D_llm), weight (batch,) 1 where a target
-    exists). Explained in notebook 08, section "The tiny audio-LLM"."""
-    embeddings = model.lm.embed.weight
-    targets = torch.zeros(len(items), n_tokens, embeddings.shape[1])
-    weight = torch.zeros(len(items))
+def phone_targets(model: "AudioLLM", items: list[dict], log_probs: torch.Tensor,
+                  n_tokens: int) -> torch.Tensor:
+    """The guide for a batch: for each output token, the LM's phone embeddings mixed as the
+    token's frames hold them (:func:`frame_phones` through ``adapters.coverage``); for the
+    Q-Former, whose queries are not tied to time, the utterance's phones smeared evenly over
+    the queries. Returns (batch, n_tokens, D_llm).
+    Explained in notebook 08, section "The tiny audio-LLM"."""
+    table = model.lm.phone_embed.weight
+    targets = torch.zeros(len(items), n_tokens, table.shape[1])
     for row, item in enumerate(items):
-        characters = torch.tensor(lm.encode_text(item["text"])[1:-1])
         if model.adapter.family == "qformer":
-            mix = torch.from_numpy(lm.smeared_spelling(
-                len(characters), model.adapter.n_queries / len(characters),
-                np.random.default_rng(0), jitter=0.0)).float()[:n_tokens]
+            durations = item["durations"] * model.adapter.n_queries / item["durations"].sum()
+            mix = torch.from_numpy(lm.smear(durations)).float()[:n_tokens]
         else:
-            spelling = frame_spelling(item)
-            if spelling is None:
-                continue
             cover = adapters.coverage(model.adapter, torch.from_numpy(item["hidden"]),
                                       log_probs[row, :len(item["hidden"])].numpy())
-            mix = cover @ torch.from_numpy(spelling).float()
-        targets[row, :len(mix)] = mix @ embeddings[characters]
-        weight[row] = 1.0
-    return targets, weight
+            mix = cover @ torch.from_numpy(frame_phones(item)).float()
+        targets[row, :len(mix)] = mix @ table[torch.from_numpy(item["phones"])]
+    return targets
 
 
 class AudioLLM(nn.Module):
@@ -200,7 +183,7 @@ def train(family: str, steps: int = 250, batch_size: int = 12, learning_rate: fl
 
     The loss is the LM's next-character loss on the transcript plus ``guide`` times the
     squared distance (relative to the targets' size) between the adapter's tokens and
-    :func:`spelling_targets`: the characters the word timings say each token covers, in the
+    :func:`phone_targets`: the phones the corpus's timings say each token covers, in the
     LM's own embedding space. Only the adapter moves either way; with ``guide=0`` (the LM's
     loss alone) the linear and MLP adapters were still at the LM's no-audio loss after 130
     of 250 steps (notebook 08).
@@ -232,11 +215,10 @@ def train(family: str, steps: int = 250, batch_size: int = 12, learning_rate: fl
             logits = model.lm(tokens[:, :-1], prefix, prefix_mask)
             loss = F.cross_entropy(logits.transpose(1, 2), tokens[:, 1:], ignore_index=lm.PAD)
             if guide > 0:
-                targets, weight = spelling_targets(model, chosen, log_probs, prefix.shape[1])
-                error = ((prefix - targets) ** 2).sum(-1) * prefix_mask * weight[:, None]
+                targets = phone_targets(model, chosen, log_probs, prefix.shape[1])
+                error = ((prefix - targets) ** 2).sum(-1) * prefix_mask
                 scale = (targets ** 2).sum(-1).mean().clamp(min=1e-6)
-                loss = loss + guide * error.sum() / (prefix_mask * weight[:, None]).sum().clamp(
-                    min=1) / scale
+                loss = loss + guide * error.sum() / prefix_mask.sum().clamp(min=1) / scale
             optimizer.zero_grad()
             loss.backward()
             nn.utils.clip_grad_norm_(model.adapter.parameters(), 1.0)
@@ -320,6 +302,26 @@ def transcribe_items(model: AudioLLM, items: list[dict], batch_size: int = 40,
                                      max_length=min(lm.MAX_TEXT_LENGTH, longest + 20))
             for i, text in zip(chosen, texts):
                 out[i] = text
+    return out
+
+
+def transcribe_true_phones(language_model: lm.CharLM, items: list[dict],
+                           time_scale: float = 1.0, batch_size: int = 40) -> list[str]:
+    """The LM's greedy transcripts when its prefix is the utterances' *true* phones, smeared
+    over their true durations times ``time_scale`` (1: the encoder's 50 frames/s; 1/4 about
+    one vector per phone; 1/8 a stack of 8): what a perfect adapter would hand it, so the
+    ceiling of every adapter in front of this LM. Explained in notebook 08, section "The
+    tiny audio-LLM"."""
+    time_scale = validate.real(time_scale, "time_scale", above=0)
+    table = language_model.phone_embed.weight
+    out = []
+    with torch.no_grad(), limited_threads(1):
+        for start in range(0, len(items), batch_size):
+            rows = [torch.from_numpy(lm.smear(i["durations"] * time_scale)).float()
+                    @ table[torch.from_numpy(i["phones"])] for i in items[start:start + batch_size]]
+            prefix = nn.utils.rnn.pad_sequence(rows, batch_first=True)
+            mask = torch.arange(prefix.shape[1])[None] < torch.tensor([len(r) for r in rows])[:, None]
+            out += language_model.generate(prefix, mask)
     return out
 
 

@@ -5,20 +5,29 @@ space, apostrophe) and predicts the next one. Characters, not words, so that any
 can be written. It is trained once, on text only, and then frozen: notebook 08 trains adapters
 that put audio in front of it, as Ultravox or Qwen-Audio put audio in front of a frozen text LLM.
 
-A big text LLM arrives able to read its context: it copies names, follows quotes, and (which
-is what lets an audio adapter work at all) attends to whatever the prompt holds. A 3-layer model
-trained only on next-character prediction never learns to look at a prompt, and no adapter
-can then steer it. So three quarters of its training sequences carry a *smeared spelling* prefix: the
-sentence's own character embeddings, stretched or squeezed in time at a random rate and mixed
-by overlap (:func:`smeared_spelling`), as an encoder's frames stretch slow speech and a pooling
-adapter squeezes fast speech. The LM learns to read such a prefix and write the sentence
-after it. That task is pure text; audio never reaches the LM's training. The prefix enters
-through the LM's own input (``prefix`` of :meth:`CharLM.forward`), with its own positions.
+A big text LLM arrives able to read its context: it copies names, follows quotes, and has read
+enough about pronunciation (rhymes, dictionaries, IPA) to connect sounds with spellings. A
+3-layer model trained only on next-character prediction has none of that: it never learns to
+look at a prompt, and no adapter can then steer it. So three quarters of its training sequences
+carry a *smeared pronunciation* prefix: the phones eSpeak NG's front end makes of the sentence,
+with their durations and pauses (:func:`spoken_phones`), stretched or squeezed in time by a
+random factor, each phone's embedding held for its frames and neighbouring phones mixed where a
+frame straddles them (:func:`smear`). The LM learns to write the sentence after it: reading
+sounds and spelling them. That task is text only (a synthesizer's front end turns text into
+phones and durations, as a pronouncing dictionary would); audio never reaches the LM's
+training. Phones have their own embedding table
+(``phone_embed``), 59 rows for :data:`course_lib.phones.PHONES`, silence included; they are
+read, never written. The prefix enters through the LM's own input (``prefix`` of
+:meth:`CharLM.forward`), with its own positions.
 
 Layout of one sequence (prefix optional)::
 
     [p_0 p_1 ... p_{T'-1}] <bos> t h e _ c a t <eos>
      prefix positions        text positions 0, 1, 2, ...
+
+    a smeared pronunciation of "the cat" at 2 frames per phone (one column per frame):
+    sil sil ð ð ə ə k k æ æ t t sil sil   (in training, durations vary phone by phone, and a
+                                            frame between two phones mixes their embeddings)
 
 Train: ``python -m course_lib.lm`` (a few minutes of CPU time; ``data/README.md``).
 Explained in notebook 08, section "A tiny text LM".
@@ -27,6 +36,7 @@ Explained in notebook 08, section "A tiny text LM".
 from __future__ import annotations
 
 import argparse
+import hashlib
 import math
 import re
 import time
@@ -38,8 +48,8 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from course_lib import validate
-from course_lib.data import TRAINING_CORPORA, WEIGHTS_DIR, build_corpus
+from course_lib import phones, validate
+from course_lib.data import CACHE_DIR, TRAINING_CORPORA, WEIGHTS_DIR, build_corpus
 from course_lib.text import training_sentences
 from course_lib.threads import limited_threads
 
@@ -49,6 +59,7 @@ VOCABULARY = ("<pad>", "<bos>", "<eos>") + tuple(CHARACTERS)
 MAX_TEXT_LENGTH = 160      # characters per sentence, <bos> and <eos> included
 MAX_PREFIX_LENGTH = 512    # prefix vectors (audio tokens) the LM has positions for
 WEIGHTS_PATH = WEIGHTS_DIR / "tiny_lm.pt"
+FRAMES_PER_SECOND = 50  # the encoder's rate: durations are counted in its frames
 N_GENERATED_SENTENCES = 20000  # wide text from course_lib.text, besides the training split's
 
 
@@ -89,15 +100,18 @@ class CharLM(nn.Module):
 
     def __init__(self, d_model: int = 128, n_layers: int = 3, n_heads: int = 4):
         super().__init__()
+        self.config = {"d_model": d_model, "n_layers": n_layers, "n_heads": n_heads}
         self.d_model = d_model
         self.embed = nn.Embedding(len(VOCABULARY), d_model)
+        self.phone_embed = nn.Embedding(len(phones.PHONES), d_model)
         self.text_positions = nn.Embedding(MAX_TEXT_LENGTH, d_model)
         self.prefix_positions = nn.Embedding(MAX_PREFIX_LENGTH, d_model)
         layer = nn.TransformerEncoderLayer(d_model, n_heads, 4 * d_model, dropout=0.0,
                                            activation="gelu", batch_first=True, norm_first=True)
         self.layers = nn.TransformerEncoder(layer, n_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(d_model)
-        for table in (self.embed, self.text_positions, self.prefix_positions):
+        for table in (self.embed, self.phone_embed, self.text_positions,
+                      self.prefix_positions):
             nn.init.normal_(table.weight, std=0.02)   # tied output: keep the first logits small
 
     def forward(self, tokens: torch.Tensor, prefix: torch.Tensor | None = None,
@@ -105,7 +119,8 @@ class CharLM(nn.Module):
         batch, length = tokens.shape
         if length > MAX_TEXT_LENGTH:
             raise ValueError(f"tokens must have at most {MAX_TEXT_LENGTH} positions, got {length}")
-        x = self.embed(tokens) + self.text_positions(torch.arange(length))
+        device = tokens.device
+        x = self.embed(tokens) + self.text_positions(torch.arange(length, device=device))
         keep = tokens != PAD
         n_prefix = 0
         if prefix is not None:
@@ -114,13 +129,14 @@ class CharLM(nn.Module):
                 raise ValueError(f"prefix must have at most {MAX_PREFIX_LENGTH} vectors, got "
                                  f"{n_prefix}")
             if prefix_mask is None:
-                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool)
-            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix)), x], dim=1)
+                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool, device=device)
+            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix, device=device)),
+                           x], dim=1)
             keep = torch.cat([prefix_mask, keep], dim=1)
         total = n_prefix + length
-        causal = torch.ones(total, total, dtype=torch.bool).tril()
+        causal = torch.ones(total, total, dtype=torch.bool, device=device).tril()
         allowed = causal[None] & keep[:, None, :]
-        allowed |= torch.eye(total, dtype=torch.bool)[None]   # padding rows see themselves
+        allowed |= torch.eye(total, dtype=torch.bool, device=device)[None]   # padding rows see themselves
         heads = self.layers.layers[0].self_attn.num_heads
         mask = (~allowed).repeat_interleave(heads, dim=0)
         hidden = self.layers(x, mask=torch.zeros_like(mask, dtype=x.dtype).masked_fill(
@@ -136,27 +152,29 @@ class CharLM(nn.Module):
         position, not the whole sequence again; :meth:`forward` gives the same logits.
         Explained in notebook 08, section "The tiny audio-LLM"."""
         batch = prefix.shape[0] if prefix is not None else n_sequences
-        tokens = torch.full((batch, 1), BOS)
-        x = self.embed(tokens) + self.text_positions(torch.zeros(1, dtype=torch.long))
-        keep = torch.ones(batch, 1, dtype=torch.bool)
+        device = self.embed.weight.device
+        tokens = torch.full((batch, 1), BOS, device=device)
+        x = self.embed(tokens) + self.text_positions(torch.zeros(1, dtype=torch.long, device=device))
+        keep = torch.ones(batch, 1, dtype=torch.bool, device=device)
         if prefix is not None:
             n_prefix = prefix.shape[1]
             if prefix_mask is None:
-                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool)
-            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix)), x], dim=1)
+                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool, device=device)
+            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix, device=device)),
+                           x], dim=1)
             keep = torch.cat([prefix_mask, keep], dim=1)
         cache = [None] * len(self.layers.layers)
         logits = self._cached_step(x, keep, cache, first=True)
-        done = torch.zeros(batch, dtype=torch.bool)
+        done = torch.zeros(batch, dtype=torch.bool, device=device)
         while True:
-            following = torch.where(done, torch.full((batch,), PAD), logits.argmax(-1))
+            following = torch.where(done, torch.full((batch,), PAD, device=device), logits.argmax(-1))
             tokens = torch.cat([tokens, following[:, None]], dim=1)
             done |= following == EOS
             if tokens.shape[1] >= max_length or bool(done.all()):
                 break
-            position = torch.tensor([tokens.shape[1] - 1])
+            position = torch.tensor([tokens.shape[1] - 1], device=device)
             x = (self.embed(following) + self.text_positions(position))[:, None]
-            keep = torch.cat([keep, torch.ones(batch, 1, dtype=torch.bool)], dim=1)
+            keep = torch.cat([keep, torch.ones(batch, 1, dtype=torch.bool, device=device)], dim=1)
             logits = self._cached_step(x, keep, cache, first=False)
         return [decode_text(row) for row in tokens[:, 1:].tolist()]
 
@@ -167,8 +185,8 @@ class CharLM(nn.Module):
         total = keep.shape[1]
         allowed = keep[:, None, :].expand(-1, n_new, -1).clone()
         if first:
-            allowed &= torch.ones(n_new, n_new, dtype=torch.bool).tril()[None]
-            allowed |= torch.eye(n_new, dtype=torch.bool)[None]
+            allowed &= torch.ones(n_new, n_new, dtype=torch.bool, device=x.device).tril()[None]
+            allowed |= torch.eye(n_new, dtype=torch.bool, device=x.device)[None]
         for index, layer in enumerate(self.layers.layers):
             attention = layer.self_attn
             heads, dim = attention.num_heads, x.shape[2]
@@ -187,27 +205,54 @@ class CharLM(nn.Module):
         return self.norm(x[:, -1]) @ self.embed.weight.T
 
 
-def smeared_spelling(n_characters: int, frames_per_character: float,
-                     rng: np.random.Generator, jitter: float = 0.5) -> np.ndarray:
-    """Overlap weights that stretch or squeeze ``n_characters`` into audio-like frames.
+def smear(durations) -> np.ndarray:
+    """Overlap weights that lay units of the given durations (in frames, any positive reals)
+    end to end on a time line cut into frames.
 
-    Character i lasts ``frames_per_character * u_i`` frames (``u_i`` uniform in
-    [1 - jitter, 1 + jitter]) on a continuous time line; frame j covers [j, j + 1) of it, and
-    its weight on character i is the share of the frame the character fills. Above one frame
-    per character a character repeats over several frames (an encoder at 50 fps); below, one
-    frame mixes several (a pooled or stacked adapter). Returns (n_frames, n_characters), rows
-    summing to 1; ``weights @ embeddings`` is the prefix.
-    Explained in notebook 08, section "A tiny text LM".
+    Frame j covers [j, j + 1); its weight on unit i is the share of the frame the unit fills.
+    A unit longer than a frame repeats over several frames (a phone at 50 frames/s); units
+    shorter than a frame share one (a pooled or stacked adapter). Returns (n_frames, n_units),
+    n_frames = ceil(sum of durations), rows summing to 1; ``weights @ embeddings`` is a prefix.
+    The same function places the true phones of an utterance on its frames
+    (``audio_llm.frame_phones``). Explained in notebook 08, section "A tiny text LM".
     """
-    n_characters = validate.integer(n_characters, "n_characters", minimum=1)
-    frames_per_character = validate.real(frames_per_character, "frames_per_character", above=0)
-    durations = frames_per_character * rng.uniform(1 - jitter, 1 + jitter, n_characters)
+    durations = np.asarray(durations, dtype=float)
+    if durations.ndim != 1 or len(durations) == 0 or not np.all(durations > 0):
+        raise ValueError(f"durations must be a non-empty 1-D sequence of positive frame counts, "
+                         f"got {durations!r}")
     edges = np.concatenate([[0.0], np.cumsum(durations)])
     n_frames = max(1, math.ceil(edges[-1] - 1e-9))
     frame_start = np.arange(n_frames)[:, None]
     overlap = (np.minimum(frame_start + 1, edges[None, 1:]) -
                np.maximum(frame_start, edges[None, :-1])).clip(min=0)
     return overlap / overlap.sum(axis=1, keepdims=True).clip(min=1e-12)
+
+
+def spoken_phones(sentences, cache: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
+    """How eSpeak NG says each sentence (:func:`course_lib.synth.synthesize`, its default voice
+    and rate): for each, the phone indices into :data:`course_lib.phones.PHONES` and their
+    durations in 20 ms frames, pauses included. The LM reads these smeared, never the audio:
+    a speech synthesizer's front end turns text into exactly this (phones, durations), so it
+    is text processing. Computed once (about 17 ms a sentence) and cached in ``data/cache/``.
+    Explained in notebook 08, section "A tiny text LM"."""
+    from course_lib.synth import synthesize
+
+    sentences = list(sentences)
+    key = hashlib.sha1("\n".join(sentences).encode()).hexdigest()[:12]
+    path = CACHE_DIR / f"spoken-phones-{key}.npz"
+    if cache and path.exists():
+        saved = np.load(path)
+        return [(saved[f"phones{i}"], saved[f"durations{i}"]) for i in range(len(sentences))]
+    spoken = []
+    for sentence in tqdm(sentences, desc="phones of the LM's text", unit="sentence"):
+        said = synthesize(sentence).phones
+        spoken.append((np.array([phones.PHONES.index(p.label) for p in said]),
+                       np.array([(p.end - p.start) * FRAMES_PER_SECOND for p in said])))
+    if cache:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(path, **{f"{name}{i}": array for i, pair in enumerate(spoken)
+                          for name, array in zip(("phones", "durations"), pair)})
+    return spoken
 
 
 def training_text() -> list[str]:
@@ -244,26 +289,35 @@ def _pad(sequences: list[list[int]]) -> torch.Tensor:
     return torch.tensor([s + [PAD] * (length - len(s)) for s in sequences])
 
 
-def _smeared_batch(model: CharLM, tokens: torch.Tensor, rng: np.random.Generator,
-                   progress: float = 1.0):
-    """Prefixes for a batch of <bos> text <eos> rows: each row's characters smeared at its own
-    rate, plus a little noise. A curriculum: at ``progress`` 0 every rate is 1 (an exact
-    copy); by ``progress`` 0.5 rates spread log-uniformly over 0.2 to 3.5 frames per character
-    with jitter 0.5, and stay so."""
+TIME_SCALES = (1 / 16, 2.0)
+"""The range of factors the prefix task stretches eSpeak's phone durations by: 1/16 is about
+what a 17-frame window Q-Former makes of fast speech (a quarter frame per phone), 2 is slow
+speech read at 50 frames/s (8 frames per phone)."""
+
+
+def _smeared_batch(model: CharLM, spoken: list[tuple[np.ndarray, np.ndarray]],
+                   rng: np.random.Generator, progress: float = 1.0):
+    """Prefixes (batch, T', d) and their mask for a batch of :func:`spoken_phones` items:
+    each sentence's phones smeared (:func:`smear`) over its durations times one random
+    factor, every phone jittered by up to 30%, plus noise at a tenth of the embeddings'
+    scale. A curriculum: at ``progress`` 0 every factor is 1/4 (about a frame per phone) and
+    there is no jitter; by ``progress`` 0.5 factors spread log-uniformly over
+    :data:`TIME_SCALES`, and stay so."""
     spread = min(1.0, 2 * progress)
-    low, high = np.log(1 - 0.8 * spread), np.log(1 + 2.5 * spread)
+    centre = np.log(0.25)
+    low, high = (centre + spread * (np.log(bound) - centre) for bound in TIME_SCALES)
+    table = model.phone_embed.weight
     rows, lengths = [], []
-    for row in tokens.tolist():
-        characters = [t for t in row if t > EOS]
-        rate = float(np.exp(rng.uniform(low, high)))
-        weights = smeared_spelling(len(characters), rate, rng, jitter=0.5 * spread)
-        weights = weights[:MAX_PREFIX_LENGTH]
-        embedded = torch.from_numpy(weights).float() @ model.embed(torch.tensor(characters))
-        rows.append(embedded + 0.02 * torch.randn_like(embedded))
+    for indices, durations in spoken:
+        scale = float(np.exp(rng.uniform(low, high)))
+        jitter = rng.uniform(1 - 0.3 * spread, 1 + 0.3 * spread, len(durations))
+        weights = torch.from_numpy(smear(durations * scale * jitter)[:MAX_PREFIX_LENGTH]).float()
+        embedded = weights.to(table.device) @ table[torch.from_numpy(indices).to(table.device)]
+        rows.append(embedded + 0.1 * embedded.detach().std() * torch.randn_like(embedded))
         lengths.append(len(weights))
     prefix = nn.utils.rnn.pad_sequence(rows, batch_first=True)
     mask = torch.arange(prefix.shape[1])[None] < torch.tensor(lengths)[:, None]
-    return prefix, mask
+    return prefix, mask.to(prefix.device)
 
 
 def load_lm(path: str | Path | None = None) -> CharLM:
@@ -283,11 +337,11 @@ def load_lm(path: str | Path | None = None) -> CharLM:
     return model.eval()
 
 
-def train(steps: int = 1500, batch_size: int = 24, learning_rate: float = 3e-3,
+def train(steps: int = 3000, batch_size: int = 48, learning_rate: float = 3e-3,
           seed: int = 0, *, out: str | Path) -> CharLM:
     """Train the LM on :func:`training_text` for ``steps`` batches: every row is a next-
-    character target, three quarters of them after a smeared spelling of themselves
-    (:func:`smeared_spelling`, rates widening over the first half of training). Writes
+    character target, three quarters of them after a smeared pronunciation of themselves
+    (:func:`_smeared_batch`, rates widening over the first half of training). Writes
     float16 weights and a training record to ``out`` (required) and returns :func:`load_lm`
     of it. One thread; shows a progress bar.
     Explained in notebook 08, section "A tiny text LM".
@@ -302,6 +356,7 @@ def train(steps: int = 1500, batch_size: int = 24, learning_rate: float = 3e-3,
         torch.manual_seed(seed)
         rng = np.random.default_rng(seed)
         sentences = training_text()
+        spoken = spoken_phones(sentences)
         model = CharLM()
         optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, learning_rate, total_steps=steps,
@@ -312,7 +367,8 @@ def train(steps: int = 1500, batch_size: int = 24, learning_rate: float = 3e-3,
             chosen = rng.choice(len(sentences), batch_size, replace=False)
             tokens = _pad([encode_text(sentences[i]) for i in chosen])
             plain = model(tokens[:n_plain, :-1])
-            prefix, mask = _smeared_batch(model, tokens[n_plain:], rng, step / steps)
+            prefix, mask = _smeared_batch(model, [spoken[i] for i in chosen[n_plain:]], rng,
+                                          step / steps)
             prompted = model(tokens[n_plain:, :-1], prefix, mask)
             plain_loss = F.cross_entropy(plain.transpose(1, 2), tokens[:n_plain, 1:],
                                          ignore_index=PAD)
@@ -330,7 +386,7 @@ def train(steps: int = 1500, batch_size: int = 24, learning_rate: float = 3e-3,
                   "seed": seed, "n_sentences": len(sentences),
                   "cpu_seconds": time.process_time() - started}
     out.parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"config": {}, "record": record,
+    torch.save({"config": model.config, "record": record,
                 "state_dict": {k: v.half() for k, v in model.state_dict().items()}}, out)
     return load_lm(out)
 
@@ -341,7 +397,7 @@ def main(argv: list[str] | None = None) -> None:
     from course_lib.text import held_out_sentences
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=1500)
+    parser.add_argument("--steps", type=int, default=3000)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = parser.parse_args(argv)
     model = train(args.steps, out=args.out)

@@ -74,13 +74,10 @@ def test_best_shipped_adapter_reaches_20_percent_on_held_out(language_model, fix
     assert cer <= 0.20, f"{best['family']}: {cer:.1%}"
 
 
-def test_frame_spelling_places_each_word_where_it_is_said():
-    # "ab cd": "ab " from 0 to 0.06 s (3 frames), "cd" from 0.06 s to the end (2 frames)
-    item = {"hidden": np.zeros((5, 192)), "text": "ab cd", "word_texts": ["ab", "cd"],
-            "words": np.array([[0.0, 0.05], [0.06, 0.1]])}
-    spelling = audio_llm.frame_spelling(item)
-    assert spelling.shape == (5, 5)
-    np.testing.assert_allclose(spelling.sum(1), 1.0)
-    np.testing.assert_allclose(spelling[:3, :3], np.eye(3))     # a, b, space: one frame each
-    np.testing.assert_allclose(spelling[3:, 3:], np.eye(2))     # c, d
-    assert audio_llm.frame_spelling({**item, "text": "ab ce"}) is None
+def test_frame_phones_places_each_phone_where_it_is_said():
+    # sil for 2 frames, /k/ for 1.5, /æ/ for 1.5: frame 3 holds half /k/, half /æ/
+    item = {"hidden": np.zeros((6, 192)), "durations": np.array([2.0, 1.5, 1.5])}
+    weights = audio_llm.frame_phones(item)
+    assert weights.shape == (6, 3)   # one frame past the phones repeats the last
+    np.testing.assert_allclose(weights, [[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0.5, 0.5],
+                                         [0, 0, 1], [0, 0, 1]])

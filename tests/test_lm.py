@@ -1,4 +1,4 @@
-"""The tiny character LM (notebook 08): text round trips, the smeared spelling, masking, and
+"""The tiny character LM (notebook 08): text round trips, smearing, masking, and
 the shipped model's perplexity. Nothing here trains long."""
 
 import numpy as np
@@ -17,26 +17,38 @@ def test_normalize_and_round_trip():
     assert lm.encode_text("")[0] == lm.BOS and lm.encode_text("")[-1] == lm.EOS
 
 
-@given(n_characters=st.integers(1, 60), rate=st.floats(0.1, 6.0), seed=st.integers(0, 100))
-def test_smeared_spelling_rows_are_overlaps_that_sum_to_one(n_characters, rate, seed):
-    weights = lm.smeared_spelling(n_characters, rate, np.random.default_rng(seed))
-    assert weights.shape[1] == n_characters and len(weights) >= 1
+@given(durations=st.lists(st.floats(0.05, 8.0), min_size=1, max_size=60))
+def test_smear_rows_are_overlaps_that_sum_to_one(durations):
+    weights = lm.smear(durations)
+    assert weights.shape == (int(np.ceil(sum(durations) - 1e-9)), len(durations))
     np.testing.assert_allclose(weights.sum(1), 1.0)
     assert np.all(weights >= 0)
-    # every character is read by some frame, and frames read characters in order
+    # every unit is read by some frame, in order, and a frame's weights are its overlaps
     assert np.all(weights.sum(0) > 0)
     first = np.argmax(weights > 0, axis=1)
     assert np.all(np.diff(first) >= 0)
 
 
-def test_smeared_spelling_by_hand():
-    rng = np.random.default_rng(0)
-    np.testing.assert_allclose(lm.smeared_spelling(2, 2.0, rng, jitter=0.0),
-                               [[1, 0], [1, 0], [0, 1], [0, 1]])
-    np.testing.assert_allclose(lm.smeared_spelling(4, 0.5, rng, jitter=0.0),
+def test_smear_by_hand():
+    np.testing.assert_allclose(lm.smear([2.0, 2.0]), [[1, 0], [1, 0], [0, 1], [0, 1]])
+    np.testing.assert_allclose(lm.smear([0.5, 0.5, 0.5, 0.5]),
                                [[0.5, 0.5, 0, 0], [0, 0, 0.5, 0.5]])
-    with pytest.raises(ValueError, match="frames_per_character"):
-        lm.smeared_spelling(3, 0.0, rng)
+    np.testing.assert_allclose(lm.smear([1.5, 0.5]), [[1, 0], [0.5, 0.5]])
+    for bad in ([], [1.0, 0.0], [[1.0]]):
+        with pytest.raises(ValueError, match="durations"):
+            lm.smear(bad)
+
+
+def test_smeared_batch_reads_the_phone_table_and_masks_padding():
+    torch.manual_seed(0)
+    model = lm.CharLM()
+    spoken = [(np.array([0, 5, 0]), np.array([2.0, 4.0, 2.0])), (np.array([7]), np.array([3.0]))]
+    prefix, mask = lm._smeared_batch(model, spoken, np.random.default_rng(0), progress=0.0)
+    # at progress 0 the durations are scaled by 1/4 without jitter: 2 frames, then 1
+    assert prefix.shape == (2, 2, model.d_model) and mask.tolist() == [[True, True], [True, False]]
+    table = model.phone_embed.weight.detach()
+    noise_free = torch.stack([0.5 * table[0] + 0.5 * table[5], 0.5 * table[5] + 0.5 * table[0]])
+    assert torch.allclose(prefix[0].detach(), noise_free, atol=0.5 * float(noise_free.std()))
 
 
 def test_padding_and_masked_prefix_change_nothing():
