@@ -298,18 +298,19 @@ speech read at 50 frames/s (8 frames per phone)."""
 def _smeared_batch(model: CharLM, spoken: list[tuple[np.ndarray, np.ndarray]],
                    rng: np.random.Generator, progress: float = 1.0):
     """Prefixes (batch, T', d) and their mask for a batch of :func:`spoken_phones` items:
-    each sentence's phones smeared (:func:`smear`) over its durations times one random
-    factor, every phone jittered by up to 30%, plus noise at a tenth of the embeddings'
-    scale. A curriculum: at ``progress`` 0 every factor is 1/4 (about a frame per phone) and
-    there is no jitter; by ``progress`` 0.5 factors spread log-uniformly over
-    :data:`TIME_SCALES`, and stay so."""
+    each sentence's phones smeared (:func:`smear`) over its durations times a random factor
+    shared by the batch (so that no row is padded to another's far longer prefix), every
+    phone jittered by up to 30%, plus noise at a tenth of the embeddings' scale. A
+    curriculum: at ``progress`` 0 the factor is 1/4 (about a frame per phone) and there is no
+    jitter; by ``progress`` 0.5 factors spread log-uniformly over :data:`TIME_SCALES`, and
+    stay so."""
     spread = min(1.0, 2 * progress)
     centre = np.log(0.25)
     low, high = (centre + spread * (np.log(bound) - centre) for bound in TIME_SCALES)
     table = model.phone_embed.weight
+    scale = float(np.exp(rng.uniform(low, high)))
     rows, lengths = [], []
     for indices, durations in spoken:
-        scale = float(np.exp(rng.uniform(low, high)))
         jitter = rng.uniform(1 - 0.3 * spread, 1 + 0.3 * spread, len(durations))
         weights = torch.from_numpy(smear(durations * scale * jitter)[:MAX_PREFIX_LENGTH]).float()
         embedded = weights.to(table.device) @ table[torch.from_numpy(indices).to(table.device)]
@@ -337,7 +338,7 @@ def load_lm(path: str | Path | None = None) -> CharLM:
     return model.eval()
 
 
-def train(steps: int = 3000, batch_size: int = 48, learning_rate: float = 3e-3,
+def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
           seed: int = 0, *, out: str | Path) -> CharLM:
     """Train the LM on :func:`training_text` for ``steps`` batches: every row is a next-
     character target, three quarters of them after a smeared pronunciation of themselves
@@ -397,7 +398,7 @@ def main(argv: list[str] | None = None) -> None:
     from course_lib.text import held_out_sentences
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=3000)
+    parser.add_argument("--steps", type=int, default=4000)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = parser.parse_args(argv)
     model = train(args.steps, out=args.out)
