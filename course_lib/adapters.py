@@ -17,9 +17,11 @@ and T' follows ``rates.adapter_tokens``. The families, after the systems that us
   50 -> 6.25 tokens/s);
 * ``pool``: average ``factor`` adjacent frames, then an MLP (Qwen-Audio: 2, 50 -> 25/s);
 * ``conv``: a strided 1-D convolution, stride ``factor``, kernel 2 (factor // 2) + 1 (SpeechVerse downsamples so);
-* ``qformer``: ``n_queries`` learned queries cross-attend to all frames (BLIP-2: 32);
-* ``window_qformer``: one query per ``window`` frames, attending only to its window (SALMONN:
-  17 frames, about 0.33 s);
+* ``qformer``: ``n_queries`` learned queries cross-attend to all frames (BLIP-2: 32); the
+  frames get their place in the clip (:func:`place_code`) and query i starts at place
+  i / (n_queries - 1);
+* ``window_qformer``: one query per ``window`` frames, attending only to its window, whose
+  frames get their place in it (SALMONN: 17 frames, about 0.33 s);
 * ``ctc_merge``: one token per run of the recognizer's greedy CTC path, the mean of its
   frames (``ctc.merge_by_ctc_segments``), then an MLP.
 
@@ -28,6 +30,8 @@ before anything mixes frames. Explained in notebook 08, section "Six adapter fam
 """
 
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -96,6 +100,16 @@ def _groups(hidden: torch.Tensor, mask: torch.Tensor, size: int):
     return hidden.reshape(batch, n_groups, size, dim), mask.reshape(batch, n_groups, size)
 
 
+def place_code(place: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoids of a place between 0 and 1: (...,) -> (..., dim), pairs sin(pi k place),
+    cos(pi k place) for k = 1 .. dim / 2. Cross-attention alone reads its frames as a bag; a
+    Q-Former's keys need their place, as Whisper's frames carry their positions and a ViT's
+    patches theirs. A clip's place (not the frame index) because clips here are not padded to a
+    fixed 30 s as Whisper's are. Explained in notebook 08, section "Six adapter families"."""
+    angles = math.pi * place[..., None] * torch.arange(1, dim // 2 + 1, dtype=torch.float32)
+    return torch.cat([angles.sin(), angles.cos()], dim=-1)
+
+
 class Adapter(nn.Module):
     """One adapter of ``family`` (see the module's docstring), D_enc -> D_llm.
 
@@ -129,6 +143,17 @@ class Adapter(nn.Module):
             self.frames_in = nn.Linear(d_encoder, 128)
             self.blocks = nn.ModuleList(_QueryBlock(128) for _ in range(2))
             self.project = nn.Linear(128, d_llm)
+            if family == "qformer":
+                self._spread_queries()
+
+    @torch.no_grad()
+    def _spread_queries(self):
+        """Start query i at the place code of i / (n_queries - 1) and let every cross-attention
+        start by comparing places (its query and key projections the identity, doubled): at
+        step 0 the queries tile the clip in order; training moves them from there."""
+        self.queries.copy_(place_code(torch.linspace(0, 1, self.n_queries), 128))
+        for block in self.blocks:
+            block.cross_attention.in_proj_weight[:256] = 2 * torch.eye(128).repeat(2, 1)
 
     def n_tokens(self, n_frames: int, n_segments: int | None = None) -> int:
         """T' for ``n_frames`` (``rates.adapter_tokens`` with this adapter's settings).
@@ -162,12 +187,15 @@ class Adapter(nn.Module):
     def _queries(self, hidden, mask):
         batch, n_frames, _ = hidden.shape
         frames = self.frames_in(hidden)
-        if self.family == "qformer":
-            keys, key_mask = frames, mask
+        if self.family == "qformer":   # each frame's place in its clip, 0 (first) to 1 (last)
+            place = torch.arange(n_frames) / (mask.sum(1, keepdim=True) - 1).clamp(min=1)
+            keys, key_mask = frames + place_code(place, frames.shape[-1]), mask
             queries = self.queries.expand(batch, -1, -1)
         else:  # every window is a little batch item of its own, with one query
             grouped, grouped_mask = _groups(frames, mask, self.window)
             n_windows = grouped.shape[1]
+            grouped = grouped + place_code(torch.arange(self.window) / max(1, self.window - 1),
+                                           grouped.shape[-1])
             keys = grouped.reshape(batch * n_windows, self.window, -1)
             key_mask = grouped_mask.reshape(batch * n_windows, self.window).clone()
             key_mask[:, 0] = True   # an all-padding window attends to one zero frame; dropped

@@ -173,7 +173,7 @@ class AudioLLM(nn.Module):
         return self.lm.generate(prefix, prefix_mask, max_length=max_length)
 
 
-def train(family: str, steps: int = 250, batch_size: int = 12, learning_rate: float = 3e-3,
+def train(family: str, steps: int = 400, batch_size: int = 12, learning_rate: float = 3e-3,
           seed: int = 0, language_model: lm.CharLM | None = None, guide: float = 1.0
           ) -> tuple[AudioLLM, dict]:
     """Train one adapter of ``family`` (bake-off settings, ``adapters.DEFAULT_SETTINGS``) for
@@ -467,7 +467,7 @@ def main(argv: list[str] | None = None) -> None:
     ``--merge A B`` joins files of separate runs into ``--out`` instead.
     Explained in notebook 08, section "The bake-off"."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--steps", type=int, default=250)
+    parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--families", nargs="*", default=list(rates.ADAPTER_FAMILIES))
     parser.add_argument("--merge", nargs="*", type=Path)
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)

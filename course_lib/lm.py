@@ -50,7 +50,7 @@ from tqdm.auto import tqdm
 
 from course_lib import phones, validate
 from course_lib.data import CACHE_DIR, TRAINING_CORPORA, WEIGHTS_DIR, build_corpus
-from course_lib.text import training_sentences
+from course_lib.text import english_words, training_sentences
 from course_lib.threads import limited_threads
 
 PAD, BOS, EOS = 0, 1, 2
@@ -61,6 +61,8 @@ MAX_PREFIX_LENGTH = 512    # prefix vectors (audio tokens) the LM has positions 
 WEIGHTS_PATH = WEIGHTS_DIR / "tiny_lm.pt"
 FRAMES_PER_SECOND = 50  # the encoder's rate: durations are counted in its frames
 N_GENERATED_SENTENCES = 20000  # wide text from course_lib.text, besides the training split's
+N_WORD_LIST_PASSES = 3         # times the LM reads every word of the packaged word list
+WORDS_PER_LINE = 8
 
 
 def normalize(text: str) -> str:
@@ -255,13 +257,32 @@ def spoken_phones(sentences, cache: bool = True) -> list[tuple[np.ndarray, np.nd
     return spoken
 
 
+def word_list_lines(n_passes: int = N_WORD_LIST_PASSES, seed: int = 7) -> list[str]:
+    """The packaged 20,000-word list (:func:`course_lib.text.english_words`) read
+    ``n_passes`` times, each pass shuffled and cut into lines of :data:`WORDS_PER_LINE`
+    words: every word, the held-out sentences' words included, spelled in the LM's text a few
+    times. A text LLM has read every common English word; the held-out *sentences* stay unseen.
+    Explained in notebook 08, section "A tiny text LM"."""
+    n_passes = validate.integer(n_passes, "n_passes", minimum=1)
+    rng = np.random.default_rng(seed)
+    words = np.array(english_words())
+    lines = []
+    for _ in range(n_passes):
+        shuffled = rng.permutation(words)
+        lines += [" ".join(shuffled[i:i + WORDS_PER_LINE])
+                  for i in range(0, len(shuffled), WORDS_PER_LINE)]
+    return lines
+
+
 def training_text() -> list[str]:
-    """The LM's training text, normalized: the recognizer corpus's training-split sentences
-    and :data:`N_GENERATED_SENTENCES` generated sentences (``text.training_sentences``, seed
-    7). No held-out sentence or held-out word is in it.
+    """The LM's training text, normalized: the recognizer corpus's training-split sentences,
+    :data:`N_GENERATED_SENTENCES` generated sentences (``text.training_sentences``, seed 7)
+    and the :func:`word_list_lines`. No held-out sentence is in it; the held-out sentences'
+    words are, in the word list's lines only.
     Explained in notebook 08, section "A tiny text LM"."""
     corpus = build_corpus(**TRAINING_CORPORA["recognizer"])
-    sentences = [u.text for u in corpus.train] + training_sentences(N_GENERATED_SENTENCES, seed=7)
+    sentences = ([u.text for u in corpus.train] + training_sentences(N_GENERATED_SENTENCES, seed=7)
+                 + word_list_lines())
     return [s for s in (normalize(s) for s in sentences)
             if 0 < len(s) <= MAX_TEXT_LENGTH - 2]
 

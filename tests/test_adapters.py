@@ -161,3 +161,33 @@ def test_coverage_and_the_explorer():
     explorer = adapter_explorer(hidden[0].numpy(), log_probs[0].numpy())
     explorer.children[0].value = "qformer"
     assert "T' = 32" in explorer.result.axes[0].get_title()
+
+
+def test_qformers_read_the_order_of_their_frames():
+    """Without place codes cross-attention reads a bag of frames: one window's frames
+    reversed would give the same tokens."""
+    torch.manual_seed(0)
+    hidden = torch.randn(1, 17, adapters.D_ENCODER)
+    mask = torch.ones(1, 17, dtype=torch.bool)
+    for family in ("qformer", "window_qformer"):
+        adapter = adapters.make_adapter(family).eval()
+        with torch.no_grad():
+            forward, _ = adapter(hidden, mask)
+            backward, _ = adapter(hidden.flip(1), mask)
+        assert not torch.allclose(forward, backward, atol=1e-3), family
+
+
+def test_place_code_is_a_sinusoid_of_the_place():
+    code = adapters.place_code(torch.tensor([0.0, 0.5, 1.0]), 8)
+    assert code.shape == (3, 8)
+    np.testing.assert_allclose(code[0].numpy(), [0, 0, 0, 0, 1, 1, 1, 1], atol=1e-6)
+    np.testing.assert_allclose(code[1, :4].numpy(), np.sin(np.pi * 0.5 * np.arange(1, 5)), atol=1e-6)
+
+
+def test_untrained_qformer_queries_tile_the_clip_in_order():
+    torch.manual_seed(0)
+    adapter = adapters.make_adapter("qformer").eval()
+    for n_frames in (40, 150, 400):
+        peaks = adapters.coverage(adapter, torch.randn(n_frames, adapters.D_ENCODER)).argmax(1)
+        assert peaks[0] < n_frames / 8 and peaks[-1] > 7 * n_frames / 8
+        assert (peaks.diff() >= -2).all(), peaks   # in order, up to a frame or two

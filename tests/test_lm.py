@@ -39,6 +39,25 @@ def test_smear_by_hand():
             lm.smear(bad)
 
 
+def test_word_list_lines_spell_every_word_once_a_pass():
+    from course_lib.text import english_words
+    lines = lm.word_list_lines(n_passes=2, seed=3)
+    counts = {}
+    for line in lines:
+        assert len(line.split()) <= lm.WORDS_PER_LINE
+        for word in line.split():
+            counts[word] = counts.get(word, 0) + 1
+    assert counts == {word: 2 for word in english_words()}
+    assert lines == lm.word_list_lines(n_passes=2, seed=3) != lm.word_list_lines(n_passes=2, seed=4)
+    with pytest.raises(ValueError, match="n_passes"):
+        lm.word_list_lines(n_passes=0)
+
+
+def test_training_text_holds_no_held_out_sentence():
+    training = set(lm.training_text())
+    assert not training & {lm.normalize(s) for s in held_out_sentences()}
+
+
 def test_smeared_batch_reads_the_phone_table_and_masks_padding():
     torch.manual_seed(0)
     model = lm.CharLM()
