@@ -35,7 +35,7 @@ bench: $(STAMP)
 
 # Mutation testing of the algorithm modules (optional; about 30 min on 2 cores): change one
 # operator or number at a time and count how many changes the tests catch (tools/mutate.py).
-MUTATE_MODULES ?= hmm ctc features quantize rates augment
+MUTATE_MODULES ?= hmm ctc features quantize rates augment serialize
 mutate: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python tools/mutate.py $(MUTATE_MODULES) --report build/mutation-report.txt
 
