@@ -29,7 +29,7 @@ Layout of one sequence (prefix optional)::
     sil sil ð ð ə ə k k æ æ t t sil sil   (in training, durations vary phone by phone, and a
                                             frame between two phones mixes their embeddings)
 
-Train: ``python -m course_lib.lm`` (a few minutes of CPU time; ``data/README.md``).
+Train: ``python -m course_lib.lm`` (about an hour of CPU time; ``data/README.md``).
 Explained in notebook 08, section "A tiny text LM".
 """
 
