@@ -310,8 +310,8 @@ def transcribe_true_phones(language_model: lm.CharLM, items: list[dict],
     """The LM's greedy transcripts when its prefix is the utterances' *true* phones, smeared
     over their true durations times ``time_scale`` (1: the encoder's 50 frames/s; 1/4 about
     one vector per phone; 1/8 a stack of 8): what a perfect adapter would hand it, so the
-    ceiling of every adapter in front of this LM. Explained in notebook 08, section "The
-    tiny audio-LLM"."""
+    ceiling of every adapter in front of this LM.
+    Explained in notebook 08, section "A tiny text LM"."""
     time_scale = validate.real(time_scale, "time_scale", above=0)
     table = language_model.phone_embed.weight
     out = []
