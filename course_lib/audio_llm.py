@@ -127,8 +127,8 @@ def phone_targets(model: "AudioLLM", items: list[dict], log_probs: torch.Tensor,
                   n_tokens: int) -> torch.Tensor:
     """The guide for a batch: for each output token, the LM's phone embeddings mixed as the
     token's frames hold them (:func:`frame_phones` through ``adapters.coverage``); for the
-    Q-Former, whose queries are not tied to time, the utterance's phones smeared evenly over
-    the queries. Returns (batch, n_tokens, D_llm).
+    Q-Former, whose queries are tied to places in the clip, not to times, the utterance's
+    phones smeared evenly over the queries. Returns (batch, n_tokens, D_llm).
     Explained in notebook 08, section "The tiny audio-LLM"."""
     table = model.lm.phone_embed.weight
     targets = torch.zeros(len(items), n_tokens, table.shape[1])
