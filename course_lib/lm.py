@@ -122,19 +122,8 @@ class CharLM(nn.Module):
         if length > MAX_TEXT_LENGTH:
             raise ValueError(f"tokens must have at most {MAX_TEXT_LENGTH} positions, got {length}")
         device = tokens.device
-        x = self.embed(tokens) + self.text_positions(torch.arange(length, device=device))
-        keep = tokens != PAD
-        n_prefix = 0
-        if prefix is not None:
-            n_prefix = prefix.shape[1]
-            if n_prefix > MAX_PREFIX_LENGTH:
-                raise ValueError(f"prefix must have at most {MAX_PREFIX_LENGTH} vectors, got "
-                                 f"{n_prefix}")
-            if prefix_mask is None:
-                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool, device=device)
-            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix, device=device)),
-                           x], dim=1)
-            keep = torch.cat([prefix_mask, keep], dim=1)
+        x, keep = self._inputs(tokens, prefix, prefix_mask)
+        n_prefix = 0 if prefix is None else prefix.shape[1]
         total = n_prefix + length
         causal = torch.ones(total, total, dtype=torch.bool, device=device).tril()
         allowed = causal[None] & keep[:, None, :]
@@ -144,6 +133,25 @@ class CharLM(nn.Module):
         hidden = self.layers(x, mask=torch.zeros_like(mask, dtype=x.dtype).masked_fill(
             mask, float("-inf")))
         return self.norm(hidden[:, n_prefix:]) @ self.embed.weight.T
+
+    def _inputs(self, tokens, prefix, prefix_mask):
+        """The embedded sequence [prefix + its positions, tokens + theirs] (batch, T' + L, d)
+        and which of its positions may be attended to (batch, T' + L) bool."""
+        batch, length = tokens.shape
+        device = tokens.device
+        x = self.embed(tokens) + self.text_positions(torch.arange(length, device=device))
+        keep = tokens != PAD
+        if prefix is None:
+            return x, keep
+        n_prefix = prefix.shape[1]
+        if n_prefix > MAX_PREFIX_LENGTH:
+            raise ValueError(f"prefix must have at most {MAX_PREFIX_LENGTH} vectors, got "
+                             f"{n_prefix}")
+        if prefix_mask is None:
+            prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool, device=device)
+        x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix, device=device)), x],
+                      dim=1)
+        return x, torch.cat([prefix_mask, keep], dim=1)
 
     @torch.no_grad()
     def generate(self, prefix: torch.Tensor | None = None, prefix_mask=None, *,
@@ -156,15 +164,7 @@ class CharLM(nn.Module):
         batch = prefix.shape[0] if prefix is not None else n_sequences
         device = self.embed.weight.device
         tokens = torch.full((batch, 1), BOS, device=device)
-        x = self.embed(tokens) + self.text_positions(torch.zeros(1, dtype=torch.long, device=device))
-        keep = torch.ones(batch, 1, dtype=torch.bool, device=device)
-        if prefix is not None:
-            n_prefix = prefix.shape[1]
-            if prefix_mask is None:
-                prefix_mask = torch.ones(batch, n_prefix, dtype=torch.bool, device=device)
-            x = torch.cat([prefix + self.prefix_positions(torch.arange(n_prefix, device=device)),
-                           x], dim=1)
-            keep = torch.cat([prefix_mask, keep], dim=1)
+        x, keep = self._inputs(tokens, prefix, prefix_mask)
         cache = [None] * len(self.layers.layers)
         logits = self._cached_step(x, keep, cache, first=True)
         done = torch.zeros(batch, dtype=torch.bool, device=device)
