@@ -33,9 +33,9 @@ fuzz: $(STAMP)
 bench: $(STAMP)
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
-# Mutation testing of the algorithm modules (optional; about 30 min on 2 cores): change one
+# Mutation testing of the algorithm modules (optional; about 40 min on 2 cores): change one
 # operator or number at a time and count how many changes the tests catch (tools/mutate.py).
-MUTATE_MODULES ?= hmm ctc features quantize rates augment
+MUTATE_MODULES ?= hmm ctc features quantize rates augment serialize
 mutate: $(STAMP)
 	OMP_NUM_THREADS=1 $(BIN)/python tools/mutate.py $(MUTATE_MODULES) --report build/mutation-report.txt
 

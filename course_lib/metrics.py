@@ -81,6 +81,47 @@ def phone_error_rate(references, hypotheses) -> float:
     return sum(edit_distance(r, h) for r, h in zip(references, hypotheses)) / n_phones
 
 
+def character_error_rate(references, hypotheses) -> float:
+    """Summed character edit distances over the number of reference characters (spaces
+    count): the content score of the audio-LLM's transcripts.
+
+    ``references`` and ``hypotheses`` are lists of strings, one per utterance, compared as
+    given (normalize them first, e.g. with ``lm.normalize``).
+    Explained in notebook 08, section "The bake-off".
+    """
+    references, hypotheses = _strings(references, "references"), _strings(hypotheses,
+                                                                           "hypotheses")
+    return phone_error_rate([list(r) for r in references], [list(h) for h in _paired(
+        references, hypotheses)])
+
+
+def word_error_rate(references, hypotheses) -> float:
+    """Summed word edit distances (words split at white space) over the number of reference
+    words. Explained in notebook 08, section "The bake-off"."""
+    references, hypotheses = _strings(references, "references"), _strings(hypotheses,
+                                                                           "hypotheses")
+    return phone_error_rate([r.split() for r in references], [h.split() for h in _paired(
+        references, hypotheses)])
+
+
+def _strings(value, name: str) -> list[str]:
+    if isinstance(value, str) or not hasattr(value, "__len__"):
+        raise TypeError(f"{name} must be a list of strings (one per utterance), got "
+                        f"{validate.describe(value)}")
+    for item in value:
+        if not isinstance(item, str):
+            raise TypeError(f"{name} must be a list of strings (one per utterance), got an item "
+                            f"{validate.describe(item)}")
+    return list(value)
+
+
+def _paired(references: list[str], hypotheses: list[str]) -> list[str]:
+    if len(references) != len(hypotheses):
+        raise ValueError(f"hypotheses must hold one string per reference ({len(references)}), "
+                         f"got {len(hypotheses)}")
+    return hypotheses
+
+
 def _sequence(value, name: str) -> list:
     if isinstance(value, str):
         raise TypeError(f"{name} must be a sequence of labels (a list, not a single string), "

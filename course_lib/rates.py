@@ -184,6 +184,83 @@ def _check_phones(phones) -> list[Phone]:
     return list(phones)
 
 
+# --- adapters: T' for each family (notebook 08) ----------------------------------------------
+
+ADAPTER_FAMILIES = ("linear", "mlp", "stack", "pool", "conv", "qformer", "window_qformer",
+                    "ctc_merge")
+
+
+def conv_tokens(n_frames: int, kernel_size: int, stride: int, padding: int = 0) -> int:
+    """Outputs of a 1-D convolution over ``n_frames``: floor((n + 2 padding - kernel) / stride)
+    + 1 (at least 0). Kernel 5, stride 4, padding 2 gives ceil(n / 4) for every n >= 1.
+    Explained in notebook 08, section "Six adapter families"."""
+    n_frames = validate.integer(n_frames, "n_frames", minimum=0)
+    kernel_size = validate.integer(kernel_size, "kernel_size", minimum=1)
+    stride = validate.integer(stride, "stride", minimum=1)
+    padding = validate.integer(padding, "padding", minimum=0)
+    return max(0, (n_frames + 2 * padding - kernel_size) // stride + 1)
+
+
+def window_tokens(n_frames: int, window: int, keep_partial: bool = True) -> int:
+    """Tokens of a window-level Q-Former with one query per ``window`` frames.
+
+    ``keep_partial=True`` (the course's adapter) gives a last, partial window its token:
+    ceil(n / window), so even one frame makes a token. SALMONN's released code cuts windows
+    with ``F.unfold`` and no padding, dropping the partial one: floor(n / window), which for
+    Whisper's 1500 frames (30 s) and 17-frame windows is 88.
+    Explained in notebook 08, section "Six adapter families".
+    """
+    n_frames = validate.integer(n_frames, "n_frames", minimum=0)
+    window = validate.integer(window, "window", minimum=1)
+    keep_partial = validate.boolean(keep_partial, "keep_partial")
+    return pooled_tokens(n_frames, window) if keep_partial else n_frames // window
+
+
+def adapter_tokens(family: str, n_frames: int, *, factor: int = 1, n_queries: int = 32,
+                   window: int = 17, n_segments: int | None = None) -> int:
+    """T', the number of vectors an adapter of ``family`` hands the LM for ``n_frames``
+    encoder frames:
+
+    * ``linear``, ``mlp``: one per frame, T;
+    * ``stack``, ``pool``: ceil(T / factor);
+    * ``conv`` (stride factor, kernel 2 (factor // 2) + 1, padding factor // 2): by
+      :func:`conv_tokens` floor((T - 1) / factor) + 1, which is ceil(T / factor);
+    * ``qformer``: ``n_queries``, whatever T is;
+    * ``window_qformer``: ceil(T / window);
+    * ``ctc_merge``: ``n_segments``, the runs of the recognizer's greedy path (at least 1),
+      which depends on what was said, not only on T.
+
+    Explained in notebook 08, section "Six adapter families".
+    """
+    family = validate.choice(family, "family", ADAPTER_FAMILIES)
+    n_frames = validate.integer(n_frames, "n_frames", minimum=1)
+    factor = validate.integer(factor, "factor", minimum=1)
+    n_queries = validate.integer(n_queries, "n_queries", minimum=1)
+    if family in ("linear", "mlp"):
+        return n_frames
+    if family in ("stack", "pool", "conv"):
+        return pooled_tokens(n_frames, factor)
+    if family == "qformer":
+        return n_queries
+    if family == "window_qformer":
+        return window_tokens(n_frames, window)
+    if n_segments is None:
+        raise ValueError("n_segments must be given for family 'ctc_merge' (the number of runs "
+                         "of the recognizer's greedy path), got None")
+    n_segments = validate.integer(n_segments, "n_segments", minimum=0, maximum=n_frames)
+    return max(1, n_segments)
+
+
+def attention_pairs(n_audio_tokens: int, n_text_tokens: int) -> int:
+    """Query-key pairs one full self-attention layer scores over audio tokens and text:
+    (T' + N)^2. It grows with the square of the length, so 500 frames + 40 text tokens cost
+    about 180 times as much as 40 text tokens alone.
+    Explained in notebook 08, section "The essay's numbers, computed"."""
+    n_audio_tokens = validate.integer(n_audio_tokens, "n_audio_tokens", minimum=0)
+    n_text_tokens = validate.integer(n_text_tokens, "n_text_tokens", minimum=0)
+    return (n_audio_tokens + n_text_tokens) ** 2
+
+
 # --- sequential steps of the codebook serializations (notebook 10) ---------------------------
 
 SERIALIZATIONS = ("flattening", "valle", "delay", "masked", "rq")

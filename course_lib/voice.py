@@ -106,9 +106,9 @@ def to_model_rate(waveform, sample_rate: int) -> np.ndarray:
 def recognize(waveform_16k: np.ndarray) -> tuple[list[str], np.ndarray]:
     """Greedy CTC phones of a 16 kHz waveform (n_samples,) and the time (s) of each one's spike.
 
-    The spike of a phone is the middle of the run of frames in which the best path emits it;
-    frame ``i`` of the recognizer (50 per second, centred) sits at
-    ``features.frame_times(..., hop_length=320, center=True)[i]``. Returns
+    The spike of a phone is the middle of the run of frames in which the greedy path (the
+    most likely label of each frame) emits it; frame ``i`` of the recognizer (50 per second,
+    centred) sits at ``features.frame_times(..., hop_length=320, center=True)[i]``. Returns
     ``(labels, times)``, ``times`` of shape (n_labels,).
 
     Explained in notebook 00, section "Your own voice" (the spikes: notebook 03, section

@@ -137,3 +137,20 @@ def test_no_other_module_defines_a_score():
                 # the recognizer's phone_error_rate(model, utterances) scores through metrics
                 assert path.name == "recognizer.py" and name == "phone_error_rate", (path, name)
                 assert "metrics.phone_error_rate(" in text
+
+
+def test_character_and_word_error_rates_by_hand():
+    from course_lib.metrics import character_error_rate, word_error_rate
+
+    # "the cat" -> "the bat": one substitution in 7 characters; one word of 2
+    assert character_error_rate(["the cat"], ["the bat"]) == pytest.approx(1 / 7)
+    assert word_error_rate(["the cat"], ["the bat"]) == pytest.approx(1 / 2)
+    # summed over utterances, divided by all reference symbols
+    assert character_error_rate(["ab", "cd"], ["ab", ""]) == pytest.approx(2 / 4)
+    assert word_error_rate(["a b c", "d"], ["a c", "d e"]) == pytest.approx(2 / 4)
+    with pytest.raises(TypeError, match="references must be a list of strings"):
+        character_error_rate("the cat", ["the cat"])
+    with pytest.raises(ValueError, match="hypotheses must hold one string per reference"):
+        word_error_rate(["a", "b"], ["a"])
+    with pytest.raises(TypeError, match="hypotheses"):
+        character_error_rate(["a"], [3])

@@ -220,6 +220,37 @@ def test_sampling_follows_the_distribution():
     assert np.allclose(frequencies, [0.7, 0.2, 0.1], atol=0.03)
 
 
+def test_sampling_is_stable_when_log_probabilities_are_far_from_zero():
+    # exp() of these alone is 0 / 0, and exp() of them minus the row's minimum overflows: the
+    # row's maximum must be taken out first; then code 1 (e / (1 + e) = 73%) is drawn most
+    def model(step):
+        return np.tile([-1001.0, -1000.0, -2000.0], (len(step.targets), 1))
+
+    codes = serialize.decode(model, "masked", 400, 1, first_passes=1,
+                             rng=np.random.default_rng(0)).codes
+    assert 0.65 < np.mean(codes == 1) < 0.81 and not np.any(codes == 2)
+
+
+def test_the_model_is_told_its_temporal_step():
+    """VALL-E: frames 0..T-1 of level 1 at temporal steps 0..T-1, then one pass per later
+    level; RQ: T temporal steps when there is one level (no acoustic delay), T + delay else."""
+    def recorder(seen):
+        def model(step):
+            seen.append(step.temporal_step)
+            return np.zeros((len(step.targets), 2))
+        return model
+
+    seen = []
+    serialize.decode(recorder(seen), "valle", 3, 3)
+    assert seen == [0, 1, 2, 3, 4]
+    seen = []
+    serialize.decode(recorder(seen), "rq", 3, 1, acoustic_delay=2)
+    assert seen == [0, 1, 2]
+    seen = []
+    serialize.decode(recorder(seen), "rq", 2, 2, acoustic_delay=1)
+    assert seen == [0, 1, 1, 2]
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: serialize.build([[1, 2]], "zigzag"), "pattern must be one of"),
     (lambda: serialize.build([[1, -3]], "delay"), "codes must hold codebook indices >= 0"),

@@ -25,7 +25,7 @@ repository: the working tree is never touched.
 
 Usage::
 
-    python tools/mutate.py                       # hmm ctc features quantize rates augment
+    python tools/mutate.py                       # hmm ctc features quantize rates augment serialize
     python tools/mutate.py rates --list          # show the mutants, run nothing
     python tools/mutate.py hmm --every 3         # every third mutant: a quicker estimate
 
@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-DEFAULT_MODULES = ("hmm", "ctc", "features", "quantize", "rates", "augment")
+DEFAULT_MODULES = ("hmm", "ctc", "features", "quantize", "rates", "augment", "serialize")
 
 _COMPARISON_SWAPS = {
     ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt,

@@ -16,6 +16,7 @@ module         notebook figures
 ``rvq``        06       ``plot_level_spectrograms``, ``plot_rate_distortion``,
                         ``plot_probe_accuracy``
 ``continuous`` 07       ``plot_snap_vs_project``
+``adapters``   08       ``plot_coverage``, ``plot_bake_off``
 ``serialize``  10       ``plot_generation_orders``, ``plot_serialization``
 ============== ======== ==============================================================
 
@@ -25,7 +26,7 @@ pyplot, so a slider that redraws one a hundred times leaks nothing and shows eac
 
 Every public name is importable from here (``from course_lib.plots import plot_utterance``).
 The modules load on first use, so importing the figures of notebook 00 loads no torch; only
-``continuous`` needs it (through ``course_lib.quantize``).
+``continuous`` and ``adapters`` need it.
 
 The first figure is :func:`plot_utterance`, in
 notebook 00, section "One sentence, with its ground truth"; each module's docstring names the
@@ -38,6 +39,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 _MODULE_OF = {
+    "plot_coverage": "adapters", "draw_coverage": "adapters", "plot_bake_off": "adapters",
     "CLASS_COLORS": "common", "UNALIGNED_COLOR": "common", "draw_waveform": "common",
     "draw_spectrogram": "common", "draw_phones": "common", "name_row": "common",
     "frame_cells": "common",
@@ -77,6 +79,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ loads these
+    from course_lib.plots.adapters import draw_coverage, plot_bake_off, plot_coverage
     from course_lib.plots.alignment import plot_three_alignments
     from course_lib.plots.common import (CLASS_COLORS, UNALIGNED_COLOR, draw_phones,
                                          draw_spectrogram, draw_waveform, frame_cells,

@@ -13,6 +13,7 @@ module         notebook explorer
 ``tokens``     05       ``unit_explorer``
 ``rvq``        06       ``codec_level_explorer``
 ``continuous`` 07       ``snap_explorer``
+``adapters``   08       ``adapter_explorer``
 ``serialize``  10       ``serialization_explorer``
 ============== ======== ======================================
 
@@ -31,6 +32,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 _MODULE_OF = {
+    "adapter_explorer": "adapters", "adapter_view": "adapters",
     "rate_explorer": "mismatches", "mfcc_explorer": "features",
     "room_and_noise_explorer": "features",
     "self_loop_explorer": "hmm", "ctc_explorer": "ctc", "alignment_explorer": "alignment",
@@ -55,6 +57,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ loads these
+    from course_lib.widgets.adapters import adapter_explorer, adapter_view
     from course_lib.widgets.alignment import alignment_explorer
     from course_lib.widgets.continuous import snap_explorer
     from course_lib.widgets.ctc import ctc_explorer
