@@ -17,7 +17,8 @@ module         notebook figures
                         ``plot_probe_accuracy``
 ``continuous`` 07       ``plot_snap_vs_project``
 ``adapters``   08       ``plot_coverage``, ``plot_bake_off``
-``serialize``  10       ``plot_generation_orders``, ``plot_serialization``
+``serialize``  10       ``plot_generation_orders``, ``plot_serialization``,
+                        ``plot_training_contexts``, ``plot_generator_bake_off``
 ============== ======== ==============================================================
 
 ``draw_*`` functions draw on the matplotlib ``Axes`` they are given (``draw_phones(ax,
@@ -60,7 +61,8 @@ _MODULE_OF = {
     "plot_snap_vs_project": "continuous", "draw_snapping": "continuous",
     "plot_recording": "voice", "draw_spikes": "voice",
     "plot_generation_orders": "serialize", "draw_generation_order": "serialize",
-    "plot_serialization": "serialize",
+    "plot_serialization": "serialize", "plot_training_contexts": "serialize",
+    "draw_training_context": "serialize", "plot_generator_bake_off": "serialize",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -97,7 +99,8 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
                                              plot_utterance)
     from course_lib.plots.rvq import (plot_level_spectrograms, plot_probe_accuracy,
                                       plot_rate_distortion)
-    from course_lib.plots.serialize import (draw_generation_order, plot_generation_orders,
-                                            plot_serialization)
+    from course_lib.plots.serialize import (draw_generation_order, draw_training_context,
+                                            plot_generation_orders, plot_generator_bake_off,
+                                            plot_serialization, plot_training_contexts)
     from course_lib.plots.tokens import draw_unit_row, plot_unit_purity, plot_unit_rows
     from course_lib.plots.voice import draw_spikes, plot_recording

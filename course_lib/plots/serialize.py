@@ -1,8 +1,9 @@
 """Figures of notebook 10, "Codebook serialization": the order in which each pattern fixes the
-codes of a (T, K) matrix, and which codes one code may condition on. Imports no torch.
+codes of a (T, K) matrix, which codes one code may condition on, the training contexts of the
+generators of part 2 and their bake-off. Imports no torch.
 
-Explained in notebook 10, sections "Five generation orders, drawn" and
-"Explore: steps and context".
+Explained in notebook 10, sections "Five generation orders, drawn",
+"Explore: steps and context", "A generator over the code matrix" and "The bake-off".
 """
 
 from __future__ import annotations
@@ -109,4 +110,82 @@ def plot_serialization(pattern: str, n_frames: int, n_codebooks: int, frame: int
     steps_ax.invert_yaxis()
     steps_ax.set_xlabel("sequential model calls")
     steps_ax.set_title(f"T = {n_frames}, K = {n_codebooks}", fontsize=9)
+    return figure
+
+
+def draw_training_context(ax, hidden: np.ndarray, depth_given: np.ndarray | None = None, *,
+                          title: str = "") -> None:
+    """One training context of a generator (:func:`course_lib.generate.training_context`) on
+    ``ax``: frames across, level 1 at the top; known codes dark, hidden codes (the ones the
+    loss scores) light, and with ``depth_given`` the hidden codes the RQ depth block is handed
+    (those below a target's level in its frame) hatched. Arrays are (n_frames, n_codebooks).
+    Explained in notebook 10, section "A generator over the code matrix".
+    """
+    hidden = np.asarray(hidden, dtype=bool)
+    n_frames, n_codebooks = hidden.shape
+    ax.imshow(np.where(hidden, 0.1, 0.8).T, cmap="Greys", vmin=0, vmax=1, aspect="auto",
+              interpolation="nearest", extent=(-0.5, n_frames - 0.5, n_codebooks - 0.5, -0.5))
+    if depth_given is not None:
+        for frame, level in zip(*np.nonzero(np.asarray(depth_given, dtype=bool))):
+            ax.add_patch(Rectangle((frame - 0.5, level - 0.5), 1, 1, fill=False, hatch="///",
+                                   edgecolor="#4c72b0", linewidth=0))
+    ax.set_xticks([])
+    ax.set_yticks(range(n_codebooks), [f"level {level + 1}" for level in range(n_codebooks)],
+                  fontsize=7)
+    ax.set_title(title, fontsize=9)
+
+
+def plot_training_contexts(contexts: dict) -> Figure:
+    """One panel per order: ``contexts`` maps a pattern to ``(hidden, depth_given)``, two
+    (n_frames, n_codebooks) bool arrays (``depth_given`` None where the order has no depth
+    block), drawn by :func:`draw_training_context`.
+    Explained in notebook 10, section "A generator over the code matrix".
+    """
+    figure = Figure(figsize=(11, 1.1 + 1.0 * len(contexts)), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(len(contexts), 1))
+    for ax, (pattern, (hidden, depth_given)) in zip(axes, contexts.items()):
+        draw_training_context(ax, hidden, depth_given, title=TITLES.get(pattern, pattern))
+    axes[-1].set_xlabel("frame")
+    figure.suptitle("One drawn training context per order: dark = known, light = hidden and "
+                    "scored, hatched = handed to the RQ depth block")
+    return figure
+
+
+def plot_generator_bake_off(rows: list[dict], n_frames: int = 50, n_codebooks: int = 4
+                            ) -> Figure:
+    """The generators' bake-off (``course_lib.generate.bake_off`` rows). Left: phone error
+    rate of each order on each set, with the phone-blind generator and the codec's own true
+    codes as lines. Right: PER on the held-out sentences against sequential steps per second
+    of audio (``rates.serialization_steps`` for ``n_frames`` frames and ``n_codebooks``
+    levels), log scale.
+    Explained in notebook 10, section "The bake-off".
+    """
+    sets = list(dict.fromkeys(row["set"] for row in rows))
+    per = {(row["generator"], row["set"]): 100 * row["per"] for row in rows}
+    figure = Figure(figsize=(11, 3.8), layout="constrained")
+    left, right = figure.subplots(1, 2)
+    width = 0.8 / len(sets)
+    for i, which in enumerate(sets):
+        left.bar(np.arange(len(serialize.PATTERNS)) + (i - (len(sets) - 1) / 2) * width,
+                 [per[(p, which)] for p in serialize.PATTERNS], width, label=which)
+    for name, style in (("phone-blind", "--"), ("codec (true codes)", ":")):
+        for i, which in enumerate(sets):
+            if (name, which) in per:
+                left.axhline(per[(name, which)], linestyle=style, color=f"C{i}",
+                             linewidth=1, label=f"{name}, {which}")
+    left.set_xticks(range(len(serialize.PATTERNS)), serialize.PATTERNS)
+    left.set_ylabel("phone error rate (%)")
+    left.legend(fontsize=7, loc="center right")
+    left.set_title("Intelligibility: the recognizer's PER on generated speech", fontsize=9)
+    held_out = sets[-1]
+    for i, pattern in enumerate(serialize.PATTERNS):
+        steps = rates.serialization_steps(pattern, n_frames, n_codebooks)
+        right.scatter(steps, per[(pattern, held_out)], color=f"C{i + 2}", s=40)
+        right.annotate(pattern, (steps, per[(pattern, held_out)]), fontsize=8,
+                       xytext=(4, 4), textcoords="offset points")
+    right.set_xscale("log")
+    right.set_xlabel(f"sequential steps per second of audio ({n_frames} frames, "
+                     f"{n_codebooks} levels)")
+    right.set_ylabel(f"PER on the {held_out} (%)")
+    right.set_title("What fewer steps cost", fontsize=9)
     return figure
