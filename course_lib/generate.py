@@ -196,11 +196,11 @@ def model_function(generator: CodeGenerator, frame_phone_indices: np.ndarray):
 
 
 def generate(generator: CodeGenerator, phone_sequence, pattern: str, *,
-             seed: int | None = None, n_levels: int = N_LEVELS) -> np.ndarray:
+             seed: int | None = None) -> np.ndarray:
     """Codec codes for ``phone_sequence`` decoded in ``pattern``'s order.
 
     Greedy when ``seed`` is None, else sampled with ``numpy.random.default_rng(seed)``.
-    Returns (n_frames, n_levels) int64 codes in [0, CODEBOOK_SIZE), n_frames as in
+    Returns (n_frames, N_LEVELS) int64 codes in [0, CODEBOOK_SIZE), n_frames as in
     :func:`frame_phones`. Raises ValueError for an unknown pattern, an empty sequence or an
     unknown phone.
     Explained in notebook 10, section "A generator over the code matrix".
@@ -208,12 +208,11 @@ def generate(generator: CodeGenerator, phone_sequence, pattern: str, *,
     if not isinstance(generator, CodeGenerator):
         raise TypeError(f"generator must be a CodeGenerator, got {validate.describe(generator)}")
     pattern = validate.choice(pattern, "pattern", serialize.PATTERNS)
-    n_levels = validate.integer(n_levels, "n_levels", minimum=1, maximum=N_LEVELS)
     indices = frame_phones(phone_sequence)
     rng = None if seed is None else np.random.default_rng(validate.integer(seed, "seed", minimum=0))
     generator.eval()
     return serialize.decode(model_function(generator, indices), pattern, len(indices),
-                            n_levels, rng=rng).codes
+                            N_LEVELS, rng=rng).codes
 
 
 # --- training ----------------------------------------------------------------------------------
@@ -492,10 +491,10 @@ def score(generator: CodeGenerator, pattern: str, utterances, recognizer, codec_
     decode them with the codec, and score the audio: the recognizer's phone error rate
     against the utterance's phones, the log-mel distance to its eSpeak rendering
     (``course_lib.metrics``) and the decode's wall time per second of audio.
-    Returns a dict of those three and the per-utterance audio.
+    Returns a dict: ``per``, ``log_mel``, ``seconds_per_second``.
     Explained in notebook 10, section "The bake-off".
     """
-    references, hypotheses, distances, audio = [], [], [], []
+    references, hypotheses, distances = [], [], []
     seconds = 0.0
     for i, utterance in enumerate(utterances):
         sequence = shuffled_phones(utterance.phones, i) if phone_blind else utterance.phones
@@ -503,14 +502,13 @@ def score(generator: CodeGenerator, pattern: str, utterances, recognizer, codec_
         codes = generate(generator, sequence, pattern)
         seconds += time.perf_counter() - started
         waveform = codec_model.decode(codes)[:len(utterance.waveform)]
-        audio.append(waveform)
         references.append(utterance.phone_labels)
         hypotheses.append(recognizer.transcribe(waveform))
         distances.append(metrics.log_mel_distance(utterance.waveform, waveform))
     duration = sum(u.duration for u in utterances)
     return dict(per=metrics.phone_error_rate(references, hypotheses),
-                log_mel=float(np.mean(distances)), seconds_per_second=seconds / duration,
-                audio=audio)
+                log_mel=float(np.mean(distances)), seconds_per_second=seconds / duration)
+
 
 
 def bake_off(generators: dict[str, CodeGenerator], n_utterances: int = 40) -> list[dict]:
@@ -526,18 +524,17 @@ def bake_off(generators: dict[str, CodeGenerator], n_utterances: int = 40) -> li
             utterances = evaluation_utterances(which, n_utterances)
             true_audio = [codec_model.decode(codec_model.encode(u.waveform)[:, :N_LEVELS])
                           [:len(u.waveform)] for u in utterances]
-            rows.append(dict(generator="codec (true codes)", set=which, per=metrics.phone_error_rate(
-                [u.phone_labels for u in utterances],
-                [recognizer.transcribe(a) for a in true_audio]),
-                log_mel=float(np.mean([metrics.log_mel_distance(u.waveform, a)
-                                       for u, a in zip(utterances, true_audio)])),
-                seconds_per_second=0.0))
-            for name, generator in generators.items():
+            per = metrics.phone_error_rate([u.phone_labels for u in utterances],
+                                           [recognizer.transcribe(a) for a in true_audio])
+            distance = np.mean([metrics.log_mel_distance(u.waveform, a)
+                                for u, a in zip(utterances, true_audio)])
+            rows.append(dict(generator="codec (true codes)", set=which, per=per,
+                             log_mel=float(distance), seconds_per_second=0.0))
+            for name in tqdm(generators, desc=f"bake-off on the {which}", unit="generator"):
                 pattern = BASELINE_ORDER if name == PHONE_BLIND else name
-                result = score(generator, pattern, utterances, recognizer, codec_model,
+                result = score(generators[name], pattern, utterances, recognizer, codec_model,
                                phone_blind=name == PHONE_BLIND)
-                rows.append(dict(generator=name, set=which,
-                                 **{k: v for k, v in result.items() if k != "audio"}))
+                rows.append(dict(generator=name, set=which, **result))
                 print(rows[-1], flush=True)
     return rows
 
