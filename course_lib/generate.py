@@ -45,6 +45,7 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from course_lib import codec, metrics, serialize, validate
+from course_lib.ctc import runs
 from course_lib import phones as phone_inventory
 from course_lib.data import CACHE_DIR, TRAINING_CORPORA, WEIGHTS_DIR, build_corpus, build_held_out
 from course_lib.threads import limited_threads
@@ -271,7 +272,7 @@ def training_context(codes, pattern: str, rng: np.random.Generator):
     else:
         step_of = _order(pattern, n_frames)
         if pattern == "valle" and rng.random() < 0.5:
-            step = int(rng.integers(n_frames, step_of.max() + 1)) if N_LEVELS > 1 else 0
+            step = int(rng.integers(n_frames, step_of.max() + 1))
         elif pattern == "valle":
             step = int(rng.integers(n_frames))
         else:
@@ -314,9 +315,8 @@ def training_codes(cache: bool = True) -> list[tuple[np.ndarray, np.ndarray]]:
 def _shuffle_runs(frame_phone: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Frame phones with the labels of their runs (one run per phone segment) shuffled, as
     :func:`shuffled_phones` shuffles segments."""
-    starts = np.flatnonzero(np.r_[True, frame_phone[1:] != frame_phone[:-1]])
-    lengths = np.diff(np.r_[starts, len(frame_phone)])
-    return np.repeat(frame_phone[starts][rng.permutation(len(starts))], lengths)
+    starts, ends = runs(frame_phone)
+    return np.repeat(frame_phone[starts][rng.permutation(len(starts))], ends - starts)
 
 
 def _batch(pairs, pattern: str, rng: np.random.Generator, phone_blind: bool):
@@ -447,8 +447,13 @@ def load_generator(name: str, path=None) -> CodeGenerator:
     if name not in saved["state_dicts"]:
         raise ValueError(f"{path or WEIGHTS_PATH} holds no generator {name!r}; it holds "
                          f"{sorted(saved['state_dicts'])}")
+    return _from_state_dict(saved["state_dicts"][name])
+
+
+def _from_state_dict(state_dict: dict) -> CodeGenerator:
+    """A generator in eval mode from a saved (float16) state dict."""
     generator = CodeGenerator()
-    generator.load_state_dict({k: v.float() for k, v in saved["state_dicts"][name].items()})
+    generator.load_state_dict({k: v.float() for k, v in state_dict.items()})
     return generator.eval()
 
 
@@ -546,8 +551,8 @@ def merge(paths, out) -> Path:
     generators, records = {}, {}
     for path in paths:
         saved = _load(path)
-        for name in saved["state_dicts"]:
-            generators[name] = load_generator(name, path)
+        for name, state_dict in saved["state_dicts"].items():
+            generators[name] = _from_state_dict(state_dict)
             records[name] = saved["records"][name]
     started = time.process_time()
     rows = bake_off(generators)
