@@ -180,6 +180,28 @@ class CharLM(nn.Module):
             logits = self._cached_step(x, keep, cache, first=False)
         return [decode_text(row) for row in tokens[:, 1:].tolist()]
 
+    @torch.no_grad()
+    def stream(self, prompt: str, max_length: int = MAX_TEXT_LENGTH):
+        """Greedy continuation of the text ``prompt``, one character at a time: a generator
+        that yields each new character as soon as it is chosen and stops at <eos> (or when the
+        sequence reaches ``max_length`` tokens). Uses the KV cache, as :meth:`generate` does.
+        Explained in notebook 09, section "The cascade"."""
+        tokens = torch.tensor([encode_text(prompt)[:-1]])          # <bos> + prompt, no <eos>
+        if tokens.shape[1] >= max_length:
+            raise ValueError(f"prompt must be shorter than {max_length - 1} characters, got "
+                             f"{tokens.shape[1] - 1}")
+        x, keep = self._inputs(tokens, None, None)
+        cache = [None] * len(self.layers.layers)
+        logits = self._cached_step(x, keep, cache, first=True)
+        for position in range(tokens.shape[1], max_length):
+            chosen = int(logits[0].argmax())
+            if chosen == EOS:
+                return
+            yield decode_text([chosen])
+            x = (self.embed.weight[chosen] + self.text_positions.weight[position])[None, None]
+            keep = torch.cat([keep, torch.ones(1, 1, dtype=torch.bool)], dim=1)
+            logits = self._cached_step(x, keep, cache, first=False)
+
     def _cached_step(self, x, keep, cache, first: bool) -> torch.Tensor:
         """Run new positions ``x`` (batch, n_new, d) through every layer, attending to the
         cached keys and values plus their own (causally); returns the last position's logits."""

@@ -9,6 +9,8 @@
   dozen phones (same section);
 * audio: :func:`snr_db`, :func:`log_mel_distance` and :func:`stoi`
   (notebook 06, section "Measure, level by level", which reports the first two);
+* what a spoken reply keeps of its prompt: :func:`speech_span`, :func:`words_per_minute`
+  and :func:`median_pitch` (notebook 09, section "What survives the text boundary");
 * discrete units against phones: :func:`purity` and
   :func:`phone_normalized_mutual_information` (notebook 05, section "How pure are the units?").
 
@@ -217,6 +219,53 @@ def stoi(reference, estimate, sample_rate: int = features.SAMPLE_RATE) -> float:
     reference, estimate = _audio_pair(reference, estimate)
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     return float(pystoi_stoi(reference, estimate, sample_rate, extended=False))
+
+
+# --- what a spoken reply keeps of its prompt ------------------------------------------------
+
+SPEECH_TOP_DB = 35.0  # frames within this many dB of the loudest frame count as speech
+
+
+def speech_span(waveform, sample_rate: int = features.SAMPLE_RATE) -> tuple[float, float]:
+    """Start and end in seconds of the speech in ``waveform``: from the first to the last
+    25 ms frame (10 ms hop) whose RMS is within :data:`SPEECH_TOP_DB` dB of the loudest one,
+    as ``librosa.effects.trim`` finds it. Explained in notebook 09, section "What survives the
+    text boundary"."""
+    waveform = validate.waveform(waveform, "waveform")
+    sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
+    n_fft, hop = features.ms_to_samples(25, sample_rate), features.ms_to_samples(10, sample_rate)
+    padded = np.pad(waveform.astype(np.float64), n_fft // 2)   # frames centred on i * hop
+    frames = features.frame_signal(padded, n_fft, hop)
+    level_db = 20 * np.log10(np.maximum(np.sqrt((frames ** 2).mean(axis=1)), 1e-10))
+    loud = np.flatnonzero(level_db > level_db.max() - SPEECH_TOP_DB)
+    return (float(loud[0] * hop / sample_rate),
+            float(min((loud[-1] + 1) * hop, len(waveform)) / sample_rate))
+
+
+def words_per_minute(waveform, n_words: int, sample_rate: int = features.SAMPLE_RATE) -> float:
+    """Speaking rate: ``n_words`` over the duration of :func:`speech_span`, per minute.
+    Explained in notebook 09, section "What survives the text boundary"."""
+    n_words = validate.integer(n_words, "n_words", minimum=1)
+    start, end = speech_span(waveform, sample_rate)
+    return 60.0 * n_words / max(end - start, 1e-3)
+
+
+def median_pitch(waveform, sample_rate: int = features.SAMPLE_RATE) -> float:
+    """Median fundamental frequency in Hz of the speech frames of ``waveform``: YIN
+    (``librosa.yin``, 60-500 Hz, 64 ms frames) on the frames :func:`speech_span` keeps.
+    Explained in notebook 09, section "What survives the text boundary"."""
+    import librosa
+
+    waveform = validate.waveform(waveform, "waveform")
+    start, end = speech_span(waveform, sample_rate)
+    speech = waveform[int(start * sample_rate):int(end * sample_rate)]
+    frame_length = 2 ** int(np.ceil(np.log2(0.064 * sample_rate)))
+    if len(speech) < frame_length:
+        raise ValueError(f"waveform must hold at least {frame_length / sample_rate:.3f} s of "
+                         f"speech, got {len(speech) / sample_rate:.3f} s")
+    f0 = librosa.yin(speech.astype(np.float64), fmin=60, fmax=500, sr=sample_rate,
+                     frame_length=frame_length)
+    return float(np.median(f0))
 
 
 # --- discrete units against phones -----------------------------------------------------------

@@ -351,7 +351,7 @@ def serialization_steps(pattern: str, n_frames: int, n_codebooks: int, *,
     (n_frames, n_codebooks) code matrix: the count that each decode loop of
     ``course_lib.serialize`` makes. For ``"rq"`` this is the depth steps, T x K.
 
-    Explained in notebook 10, section "6. Steps per second of audio".
+    Explained in notebook 10, section "7. Steps per second of audio".
     """
     pattern = validate.choice(pattern, "pattern", SERIALIZATIONS)
     if pattern == "masked":

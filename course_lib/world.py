@@ -11,7 +11,7 @@ A reply is right when its words are the intended reply's words. The pipelines of
 what every one of them is scored against:
 
 * :func:`reply_for`: the intended reply to a written question (text outside the world is a
-  ``ValueError``);
+  ``ValueError``), and :func:`speak_question`: a question spoken by eSpeak NG;
 * :func:`pronunciation`: eSpeak NG's phones of a world sentence in the reply voice;
 * :func:`nearest_sentence`: the closed-set decoder that turns heard phones into the world
   sentence nearest to them (phone edit distance);
@@ -69,6 +69,17 @@ def is_right(reply: str | None, question: str) -> bool:
     """Whether the words of ``reply`` are the intended reply's words (None, no reply, is
     wrong). Explained in notebook 09, section "A small world of facts"."""
     return reply is not None and words(reply) == words(reply_for(question))
+
+
+def speak_question(question: str, *, variant: str | None = None,
+                   words_per_minute: int = synth.DEFAULT_WORDS_PER_MINUTE, pitch: int = 50):
+    """A world question spoken by eSpeak NG in the given voice variant, rate and pitch: an
+    :class:`course_lib.synth.Utterance` whose waveform (16 kHz) is what a pipeline hears.
+    Raises ValueError for text outside the world.
+    Explained in notebook 09, section "A small world of facts"."""
+    reply_for(question)  # refuses text outside the world
+    return synth.synthesize(question, variant=variant, words_per_minute=int(words_per_minute),
+                            pitch=int(pitch))
 
 
 @functools.lru_cache(maxsize=64)

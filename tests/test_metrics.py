@@ -154,3 +154,51 @@ def test_character_and_word_error_rates_by_hand():
         word_error_rate(["a", "b"], ["a"])
     with pytest.raises(TypeError, match="hypotheses"):
         character_error_rate(["a"], [3])
+
+
+# --- what a spoken reply keeps of its prompt ------------------------------------------------
+
+@pytest.mark.parametrize("words_per_minute, pitch", [(120, 20), (230, 80)])
+def test_speech_span_is_where_librosa_trims(words_per_minute, pitch):
+    import librosa
+
+    from course_lib import synth
+    spoken = synth.synthesize("The red box is behind the house.",
+                              words_per_minute=words_per_minute, pitch=pitch).waveform
+    padded = np.concatenate([np.zeros(4000, np.float32), spoken, np.zeros(8000, np.float32)])
+    _, (start, end) = librosa.effects.trim(padded, top_db=metrics.SPEECH_TOP_DB,
+                                           frame_length=400, hop_length=160)
+    assert metrics.speech_span(padded) == pytest.approx((start / 16000, end / 16000))
+
+
+def test_speaking_rate_and_pitch_follow_the_synthesizer_settings():
+    from course_lib import synth
+    sentence = "The red box is behind the house."
+    slow, fast = (synth.synthesize(sentence, words_per_minute=r).waveform for r in (120, 230))
+    ratio = metrics.words_per_minute(fast, 7) / metrics.words_per_minute(slow, 7)
+    assert 230 / 120 * 0.8 < ratio < 230 / 120 * 1.2
+    low, high = (synth.synthesize(sentence, pitch=p).waveform for p in (10, 90))
+    assert metrics.median_pitch(high) > 1.4 * metrics.median_pitch(low)
+
+
+def test_median_pitch_of_a_tone_and_against_pyin():
+    import librosa
+
+    from course_lib import synth
+    time = np.arange(16000) / 16000
+    assert metrics.median_pitch(0.3 * np.sin(2 * np.pi * 180 * time)) == pytest.approx(180, rel=0.01)
+    speech = synth.synthesize("The red box is behind the house.", variant="f3").waveform
+    f0, voiced, _ = librosa.pyin(speech.astype(np.float64), fmin=60, fmax=500, sr=16000,
+                                 frame_length=1024)
+    assert metrics.median_pitch(speech) == pytest.approx(np.median(f0[voiced]), rel=0.1)
+
+
+def test_rate_and_pitch_refuse_bad_input():
+    with pytest.raises(ValueError, match="n_words"):
+        metrics.words_per_minute(np.ones(1600, np.float32), 0)
+    with pytest.raises(ValueError, match="waveform"):
+        metrics.median_pitch(np.zeros(0, np.float32))
+    click = np.zeros(16000, np.float32)
+    click[100] = 1.0
+    with pytest.raises(ValueError, match="at least"):
+        metrics.median_pitch(click)

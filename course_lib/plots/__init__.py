@@ -17,6 +17,8 @@ module         notebook figures
                         ``plot_probe_accuracy``
 ``continuous`` 07       ``plot_snap_vs_project``
 ``adapters``   08       ``plot_coverage``, ``plot_bake_off``
+``pipelines``  09       ``plot_first_audio``, ``plot_what_survives``,
+                        ``plot_duplex_timeline``
 ``serialize``  10       ``plot_generation_orders``, ``plot_serialization``,
                         ``plot_training_contexts``, ``plot_generator_bake_off``
 ============== ======== ==============================================================
@@ -63,6 +65,8 @@ _MODULE_OF = {
     "plot_generation_orders": "serialize", "draw_generation_order": "serialize",
     "plot_serialization": "serialize", "plot_training_contexts": "serialize",
     "draw_training_context": "serialize", "plot_generator_bake_off": "serialize",
+    "plot_first_audio": "pipelines", "draw_first_audio": "pipelines",
+    "plot_what_survives": "pipelines", "plot_duplex_timeline": "pipelines",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -97,6 +101,8 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
                                       plot_self_loop_effect, plot_trellis)
     from course_lib.plots.mismatches import (draw_token_rows, plot_alignments, plot_token_rows,
                                              plot_utterance)
+    from course_lib.plots.pipelines import (draw_first_audio, plot_duplex_timeline,
+                                            plot_first_audio, plot_what_survives)
     from course_lib.plots.rvq import (plot_level_spectrograms, plot_probe_accuracy,
                                       plot_rate_distortion)
     from course_lib.plots.serialize import (draw_generation_order, draw_training_context,

@@ -14,6 +14,7 @@ module         notebook explorer
 ``rvq``        06       ``codec_level_explorer``
 ``continuous`` 07       ``snap_explorer``
 ``adapters``   08       ``adapter_explorer``
+``pipelines``  09       ``latency_explorer``
 ``serialize``  10       ``serialization_explorer``
 ============== ======== ======================================
 
@@ -39,6 +40,7 @@ _MODULE_OF = {
     "unit_explorer": "tokens", "codec_level_explorer": "rvq", "snap_explorer": "continuous",
     "voice_explorer": "voice", "VoiceExplorer": "voice", "MicrophoneRecorder": "voice",
     "serialization_explorer": "serialize",
+    "latency_explorer": "pipelines", "latency_view": "pipelines",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -64,6 +66,7 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.widgets.features import mfcc_explorer, room_and_noise_explorer
     from course_lib.widgets.hmm import self_loop_explorer
     from course_lib.widgets.mismatches import rate_explorer
+    from course_lib.widgets.pipelines import latency_explorer, latency_view
     from course_lib.widgets.rvq import codec_level_explorer
     from course_lib.widgets.serialize import serialization_explorer
     from course_lib.widgets.tokens import unit_explorer
