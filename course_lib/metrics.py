@@ -229,8 +229,8 @@ SPEECH_TOP_DB = 35.0  # frames within this many dB of the loudest frame count as
 def speech_span(waveform, sample_rate: int = features.SAMPLE_RATE) -> tuple[float, float]:
     """Start and end in seconds of the speech in ``waveform``: from the first to the last
     25 ms frame (10 ms hop) whose RMS is within :data:`SPEECH_TOP_DB` dB of the loudest one,
-    as ``librosa.effects.trim`` finds it. Explained in notebook 09, section "What survives the
-    text boundary"."""
+    as ``librosa.effects.trim`` finds it.
+    Explained in notebook 09, section "What survives the text boundary"."""
     waveform = validate.waveform(waveform, "waveform")
     sample_rate = validate.integer(sample_rate, "sample_rate", minimum=1)
     n_fft, hop = features.ms_to_samples(25, sample_rate), features.ms_to_samples(10, sample_rate)

@@ -263,13 +263,6 @@ def _codes(utterance, codec_model) -> np.ndarray:
     return codec_model.encode(utterance.waveform, utterance.sample_rate)[:, 0]
 
 
-def speak_question(question: str, variant: str, words_per_minute: int, pitch: int):
-    """The question spoken by eSpeak NG's ``variant`` (an :class:`course_lib.synth.Utterance`).
-    Explained in notebook 09, section "The native model"."""
-    return synth.synthesize(question, variant=variant, words_per_minute=int(words_per_minute),
-                            pitch=int(pitch))
-
-
 def speak_reply(question: str, rate: int):
     """The intended reply to ``question`` in the world's reply voice at ``rate`` words per
     minute. Explained in notebook 09, section "The native model"."""
@@ -308,7 +301,8 @@ def training_dialogues(cache: bool = True) -> list[dict]:
     with limited_threads(1):
         for q, variant, r, pitch in tqdm(plan, desc="speaking the dialogues", unit="dialogue"):
             wpm = PROMPT_RATES[r] + int(rng.integers(-RATE_JITTER, RATE_JITTER + 1))
-            question_codes = _codes(speak_question(world.QUESTIONS[q], variant, wpm, pitch),
+            question_codes = _codes(world.speak_question(world.QUESTIONS[q], variant=variant,
+                                                        words_per_minute=wpm, pitch=pitch),
                                     codec_model)
             reply_codes, starts = replies[q % len(world.REPLIES), r]
             dialogues.append(dict(question=q, rate=r, question_codes=question_codes,
@@ -567,11 +561,18 @@ def answer_tokens(model: NativeModel, question_waveform, mode: str = "speech", *
     (speech) or MAX_REPLY_WORDS (text) tokens. Uses a key/value cache. Raises ValueError for
     empty, silent or non-finite audio. Explained in notebook 09, section "The native model".
     """
+    codec_model = codec.load_codec() if codec_model is None else codec_model
+    return reply_tokens(model, _question_codes(question_waveform, codec_model), mode)
+
+
+def reply_tokens(model: NativeModel, question_codes, mode: str = "speech"):
+    """:func:`answer_tokens` for a question already turned into level-1 codes
+    ``question_codes`` (T_q,): the generator the streaming pipeline of notebook 09 times.
+    Explained in notebook 09, section "The native model"."""
     if not isinstance(model, NativeModel):
         raise TypeError(f"model must be a NativeModel, got {validate.describe(model)}")
     mode = validate.choice(mode, "mode", ("speech", "text"))
-    codec_model = codec.load_codec() if codec_model is None else codec_model
-    prompt = np.concatenate([prompt_tokens(_question_codes(question_waveform, codec_model)),
+    prompt = np.concatenate([prompt_tokens(question_codes),
                              [ANSWER, SPEECH if mode == "speech" else TEXT]])
     cap = MAX_REPLY_FRAMES if mode == "speech" else MAX_REPLY_WORDS
     return _decode(model, prompt, _allowed(mode), cap)
@@ -643,7 +644,8 @@ def evaluate(model: NativeModel, which: str = "held-out voices", *, recognizer=N
                 ceiling = _ceiling(question, rate, codec_model)
                 ceiling_score = world.score_reply(ceiling, question, recognizer)
                 for variant in variants:
-                    waveform = speak_question(question, variant, rate, pitch).waveform
+                    waveform = world.speak_question(question, variant=variant,
+                                                    words_per_minute=rate, pitch=pitch).waveform
                     spoken = answer(model, waveform, "speech", codec_model=codec_model)
                     written = answer(model, waveform, "text", codec_model=codec_model)
                     score = (world.score_reply(spoken["waveform"], question, recognizer)

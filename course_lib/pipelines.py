@@ -16,6 +16,8 @@ A text boundary (cascade, hybrid) passes words only: the prompt's speaking rate,
 voice stop there. :func:`first_audio_breakdown` is the latency model: it predicts the time to
 the first audio chunk from unit costs measured once (:func:`measure_costs`), with knobs for
 model size, hardware speed, chunk size and the words needed before speech can start.
+
+Explained in notebook 09, section "Three pipelines".
 """
 
 from __future__ import annotations
@@ -115,8 +117,9 @@ class SpokenReply:
             never writes the question as text).
         text: the reply text written on the way (None for native in speech mode).
         waveform: the reply, float32 (n_samples,) at 16 kHz.
-        stage_seconds: wall-clock seconds spent in each stage until the first audio chunk was
-            ready, in order (``{"recognizer": 0.03, ...}``).
+        stage_seconds: seconds spent in each stage until the first audio chunk was ready, in
+            order (``{"recognizer": 0.03, ...}``), counted in this process's CPU time: wall
+            time on an idle machine with one thread, but deaf to other programs' load.
         first_audio_seconds: from the end of the question to the first audio chunk: the sum
             of ``stage_seconds``.
         units: what the latency model counts in this run (question seconds, reply characters,
@@ -138,8 +141,15 @@ class SpokenReply:
         return float(sum(self.stage_seconds.values()))
 
 
+def _clock() -> float:
+    """The clock every stage is timed with: this process's CPU time. On an idle machine with
+    one torch thread it equals wall time; unlike wall time it does not count the moments other
+    programs on a shared machine take the CPU, so repeated runs agree."""
+    return time.process_time()
+
+
 class _StageClock:
-    """Adds up wall-clock time per named stage until :meth:`first_audio` is called."""
+    """Adds up the time per named stage (:func:`_clock`) until :meth:`first_audio` is called."""
 
     def __init__(self):
         self.seconds: dict[str, float] = {}
@@ -147,10 +157,10 @@ class _StageClock:
 
     @contextmanager
     def stage(self, name: str):
-        started = time.perf_counter()
+        started = _clock()
         yield
         if not self.stopped:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - started
+            self.seconds[name] = self.seconds.get(name, 0.0) + _clock() - started
 
     def first_audio(self) -> None:
         self.stopped = True
@@ -226,7 +236,7 @@ def run_hybrid(waveform, parts: Parts | None = None, *,
     clock = _StageClock()
     question = _heard_question(parts, prompt, clock)
     with clock.stage("text model"):
-        reply = "".join(parts.text_model.stream(dialogue_prompt(question)))
+        reply = "".join(parts.text_model.stream(dialogue_prompt(question))).strip()
     with clock.stage("phones and durations"):
         phones = synth.synthesize(reply, **world.REPLY_VOICE).phones
     with clock.stage("generator"):
@@ -235,7 +245,7 @@ def run_hybrid(waveform, parts: Parts | None = None, *,
         parts.codec.decode(codes[:chunk_frames])
     clock.first_audio()
     units = dict(question_seconds=len(prompt) / data.SAMPLE_RATE,
-                 characters_before_audio=len(reply) + 1, reply_words=len(reply.split()),
+                 characters_before_audio=len(reply) + 2, reply_words=len(reply.split()),
                  reply_frames=len(codes),
                  chunk_frames=min(chunk_frames, len(codes)))
     return SpokenReply("hybrid", question, reply, parts.codec.decode(codes), clock.seconds, units)
@@ -253,17 +263,21 @@ def run_native(waveform, parts: Parts | None = None, *,
     clock = _StageClock()
     with clock.stage("audio tokenizer"):
         question_codes = parts.codec.encode(prompt)[:, 0]
-    stream = native.stream_codes(parts.native, question_codes)
-    codes = []
+    stream = native.reply_tokens(parts.native, question_codes)
+    tokens = []
     with clock.stage("native model"):
-        for code in stream:
-            codes.append(code)
-            if len(codes) == chunk_frames:
+        for token in stream:
+            tokens.append(token)
+            if len(tokens) == chunk_frames or token == native.EOS:
                 break
+    codes = list(native.ids_to_codes([t for t in tokens if t != native.EOS]))
+    if not codes:
+        raise ValueError("the native model wrote no audio for this waveform")
     with clock.stage("codec decoder"):
         parts.codec.decode(np.array(codes)[:, None])
     clock.first_audio()
-    codes += list(stream)                     # the rest is written while the first chunk plays
+    rest = [t for t in stream if t != native.EOS]  # written while the first chunk plays
+    codes += list(native.ids_to_codes(rest))
     units = dict(question_seconds=len(prompt) / data.SAMPLE_RATE,
                  question_frames=len(question_codes), reply_frames=len(codes),
                  chunk_frames=min(chunk_frames, len(codes)))
@@ -314,23 +328,26 @@ COSTS = {
     "text_per_character": "text model: each further character",
     "espeak_call": "eSpeak NG: a call's fixed cost",
     "espeak_per_word": "eSpeak NG: each word spoken (or phonemized) in that call",
+    "generator_step": "generator: one decode step, a fixed cost",
     "generator_per_frame_step": "generator: one decode step, per frame of the code matrix",
     "codec_encode_per_second": "codec encoder per second of question audio",
-    "native_first": "native model: question read and first code written",
+    "native_read": "native model: reading the question, a fixed cost",
+    "native_per_question_code": "native model: reading each code of the question",
     "native_per_code": "native model: each further code",
     "decode_call": "codec decoder: a call's fixed cost",
     "decode_per_frame": "codec decoder: each frame of the chunk",
 }
 
 
-def _seconds(function, repeats: int = 3) -> float:
-    """The median wall time of ``function()`` over ``repeats`` calls."""
+def _seconds(function, repeats: int = 5) -> float:
+    """The shortest time (:func:`_clock`) of ``function()`` over ``repeats`` calls: the run
+    least disturbed by anything else, the usual estimate of what code costs."""
     times = []
     for _ in range(repeats):
-        started = time.perf_counter()
+        started = _clock()
         function()
-        times.append(time.perf_counter() - started)
-    return float(np.median(times))
+        times.append(_clock() - started)
+    return float(min(times))
 
 
 def _line(x_small: float, t_small: float, x_large: float, t_large: float) -> tuple[float, float]:
@@ -342,11 +359,13 @@ def _line(x_small: float, t_small: float, x_large: float, t_large: float) -> tup
 def measure_costs(parts: Parts | None = None, question: str = world.QUESTIONS[0]) -> dict:
     """Time each stage in isolation on one calibration question (spoken in the reply voice)
     and return the unit costs of :data:`COSTS`, in seconds: the latency model's inputs.
-    Each timing is the median of 3 calls. Explained in notebook 09, section "Time to first
-    audio"."""
+    Each timing is the shortest of 5 calls, after one call that warms every stage up.
+    Explained in notebook 09, section "Time to first audio"."""
     parts = parts or load_parts()
     prompt = world.speak_question(validate.choice(question, "question", world.QUESTIONS)).waveform
     seconds = len(prompt) / data.SAMPLE_RATE
+    for pipeline in PIPELINES:                       # warm up: first calls pay for set-up
+        answer(pipeline, prompt, parts)
     heard = parts.recognizer.transcribe(prompt)
     reply = world.reply_for(question)
     costs = {"recognizer_per_second": _seconds(lambda: parts.recognizer.transcribe(prompt))
@@ -362,23 +381,34 @@ def measure_costs(parts: Parts | None = None, question: str = world.QUESTIONS[0]
         1, _seconds(lambda: synth.synthesize("the", **world.REPLY_VOICE)),
         len(reply.split()), _seconds(lambda: synth.synthesize(reply, **world.REPLY_VOICE)))
     phones = synth.synthesize(reply, **world.REPLY_VOICE).phones
+    per_step = {}
+    for sequence in (phones[:len(phones) // 2], phones):      # two lengths: a line per step
+        n_frames = len(generate.frame_phones(sequence))
+        n_steps = rates.serialization_steps(HYBRID_ORDER, n_frames, generate.N_LEVELS)
+        per_step[n_frames] = _seconds(
+            lambda: generate.generate(parts.generator, sequence, HYBRID_ORDER), 3) / n_steps
+    (short, short_time), (long, long_time) = sorted(per_step.items())
+    costs["generator_step"], costs["generator_per_frame_step"] = _line(short, short_time, long,
+                                                                       long_time)
     codes = generate.generate(parts.generator, phones, HYBRID_ORDER)
-    n_steps = rates.serialization_steps(HYBRID_ORDER, len(codes), generate.N_LEVELS)
-    costs["generator_per_frame_step"] = _seconds(
-        lambda: generate.generate(parts.generator, phones, HYBRID_ORDER), 1) / (n_steps
-                                                                                * len(codes))
+    small, large = CHUNK_FRAMES // 2, 2 * CHUNK_FRAMES      # around the chunk sizes in use
     costs["decode_call"], costs["decode_per_frame"] = _line(
-        2, _seconds(lambda: parts.codec.decode(codes[:2])),
-        len(codes), _seconds(lambda: parts.codec.decode(codes)))
+        small, _seconds(lambda: parts.codec.decode(codes[:small])),
+        large, _seconds(lambda: parts.codec.decode(codes[:large])))
     question_codes = parts.codec.encode(prompt)[:, 0]
-    n_codes = CHUNK_FRAMES * 4
 
-    def native_codes(n):
-        stream = native.stream_codes(parts.native, question_codes)
+    def native_codes(codes, n):
+        stream = native.reply_tokens(parts.native, codes)
         return [next(stream) for _ in range(n)]
 
-    costs["native_first"], costs["native_per_code"] = _line(
-        1, _seconds(lambda: native_codes(1)), n_codes, _seconds(lambda: native_codes(n_codes)))
+    half = question_codes[:len(question_codes) // 2]
+    costs["native_read"], costs["native_per_question_code"] = _line(
+        len(half), _seconds(lambda: native_codes(half, 1)),
+        len(question_codes), _seconds(lambda: native_codes(question_codes, 1)))
+    n_codes = CHUNK_FRAMES * 4
+    _, costs["native_per_code"] = _line(
+        1, _seconds(lambda: native_codes(question_codes, 1)),
+        n_codes, _seconds(lambda: native_codes(question_codes, n_codes)))
     return costs
 
 
@@ -395,8 +425,10 @@ def first_audio_breakdown(costs: dict, pipeline: str, units: dict, *, model_scal
         cascade  recognizer + decoder + text model (first + per character x characters)
                  + eSpeak (call + per word x words before audio)
         hybrid   recognizer + decoder + text model (the whole reply) + phones and durations
-                 + generator (VALL-E steps x frames x per frame-step) + decoder of one chunk
-        native   audio tokenizer + native model (first + per code x chunk codes)
+                 + generator (VALL-E steps x (per step + frames x per frame-step))
+                 + decoder of one chunk
+        native   audio tokenizer + native model (reading the question's codes, then one
+                 step per code of the first chunk) + decoder of one chunk
                  + decoder of one chunk
 
     Explained in notebook 09, section "Time to first audio".
@@ -421,12 +453,13 @@ def first_audio_breakdown(costs: dict, pipeline: str, units: dict, *, model_scal
         stages["phones and durations"] = c["espeak_call"] + c["espeak_per_word"] * u[
             "reply_words"]
         n_steps = rates.serialization_steps(HYBRID_ORDER, u["reply_frames"], generate.N_LEVELS)
-        stages["generator"] = model_scale * c["generator_per_frame_step"] * n_steps * u[
-            "reply_frames"]
+        stages["generator"] = model_scale * n_steps * (
+            c["generator_step"] + c["generator_per_frame_step"] * u["reply_frames"])
     if pipeline == "native":
         stages["audio tokenizer"] = c["codec_encode_per_second"] * u["question_seconds"]
         stages["native model"] = model_scale * (
-            c["native_first"] + c["native_per_code"] * (u["chunk_frames"] - 1))
+            c["native_read"] + c["native_per_question_code"] * u["question_frames"]
+            + c["native_per_code"] * (u["chunk_frames"] - 1))
     if pipeline != "cascade":
         stages["codec decoder"] = c["decode_call"] + c["decode_per_frame"] * u["chunk_frames"]
     return {name: seconds / hardware_speed for name, seconds in stages.items()}

@@ -17,6 +17,8 @@ what every one of them is scored against:
   sentence nearest to them (phone edit distance);
 * :func:`score_reply`: the recognizer's phones of a spoken reply, their phone error rate
   against the intended reply, and whether the reply heard is the right one.
+
+Explained in notebook 09, section "A small world of facts".
 """
 
 from __future__ import annotations

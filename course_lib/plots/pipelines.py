@@ -45,8 +45,8 @@ def draw_first_audio(ax, breakdowns: dict[str, dict[str, float]], reported=()) -
 
 def plot_first_audio(breakdowns: dict[str, dict[str, float]], reported=(), title: str = ""
                      ) -> Figure:
-    """One panel of :func:`draw_first_audio`, titled. Explained in notebook 09, section "Time
-    to first audio"."""
+    """One panel of :func:`draw_first_audio`, titled.
+    Explained in notebook 09, section "Time to first audio"."""
     figure = Figure(figsize=(10, 2.2 + 0.35 * (len(breakdowns) + len(reported))),
                     layout="constrained")
     ax = figure.add_subplot()

@@ -19,8 +19,8 @@ def latency_view(costs: dict, units: dict[str, dict], model_scale: float, hardwa
     """The explorer's pure function: the predicted breakdown of every pipeline
     (:func:`course_lib.pipelines.first_audio_breakdown`) for the measured ``units`` of one run
     each (pipeline -> units), with the chunk size and the words the cascade waits for set by
-    the sliders. Returns the figure. Explained in notebook 09, section "Explore: which knob
-    dominates"."""
+    the sliders. Returns the figure.
+    Explained in notebook 09, section "Explore: which knob dominates"."""
     chunk_frames = validate.integer(chunk_frames, "chunk_frames", minimum=1)
     words_before_audio = validate.integer(words_before_audio, "words_before_audio", minimum=1)
     breakdowns = {}
