@@ -686,6 +686,7 @@ def main(argv: list[str] | None = None) -> None:
     print({k: v for k, v in record.items() if k != "loss_curve"}, flush=True)
     if args.no_evaluation:
         return
+    model = load_native(args.out)  # score the float16 weights that ship, not the float32 ones
     started = time.process_time()
     record["evaluation"] = {which: evaluate(model, which) for which in EVALUATION_SETS}
     record["evaluation_cpu_seconds"] = time.process_time() - started
