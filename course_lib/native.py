@@ -637,7 +637,9 @@ def evaluate(model: NativeModel, which: str = "held-out voices", *, recognizer=N
     variants, pitch = EVALUATION_SETS[validate.choice(which, "which", tuple(EVALUATION_SETS))]
     recognizer = load_recognizer() if recognizer is None else recognizer
     codec_model = codec.load_codec() if codec_model is None else codec_model
-    questions = range(len(world.QUESTIONS)) if questions is None else questions
+    questions = range(len(world.QUESTIONS)) if questions is None else [
+        validate.integer(q, "question index", minimum=0, maximum=len(world.QUESTIONS) - 1)
+        for q in questions]
     rows = []
     with limited_threads(1):
         for r, rate in enumerate(PROMPT_RATES):
