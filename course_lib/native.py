@@ -123,7 +123,8 @@ def ids_to_codes(ids) -> np.ndarray:
 
 
 def is_audio(ids) -> np.ndarray:
-    """Whether each token id is an audio token. Explained in notebook 09, section "The native model"."""
+    """Whether each token id is an audio token.
+    Explained in notebook 09, section "The native model"."""
     ids = np.asarray(ids)
     return (ids >= V_TEXT) & (ids < VOCAB_SIZE)
 
@@ -219,17 +220,18 @@ def draw_modalities(n_words: int, rng: np.random.Generator) -> list[str]:
 
 def strip_markers(tokens) -> tuple[list[str], np.ndarray]:
     """The words and the level-1 codes of a reply layout, in order, without its markers
-    (``<answer> <text> <speech> <eos>``). Explained in notebook 09, section "Spirit LM's interleaving"."""
+    (``<answer> <text> <speech> <eos>``).
+    Explained in notebook 09, section "Spirit LM's interleaving"."""
     tokens = validate.array(tokens, "tokens", ndim=1, dtype=np.int64, min_length=0)
     content = tokens[~np.isin(tokens, (ANSWER, TEXT, SPEECH, EOS))]
     audio = is_audio(content)
     return ids_to_words(content[~audio]), ids_to_codes(content[audio])
 
 
-def inner_monologue(word_spans_, n_frames: int) -> np.ndarray:
+def inner_monologue(word_spans, n_frames: int) -> np.ndarray:
     """Moshi's inner monologue: a text stream (n_frames,) time-aligned with the audio frames.
 
-    ``word_spans_`` is a sequence of ``(word, first_frame)`` (or ``(word, first, end)``) in
+    ``word_spans`` is a sequence of ``(word, first_frame)`` (or ``(word, first, end)``) in
     order. Each word's token sits at its first frame (if two words start in one frame the
     later one moves on to the next free frame, as Moshi queues a word's extra tokens); every
     other frame holds ``<pad>``, and the padding frame just before a word becomes ``<epad>``
@@ -244,7 +246,7 @@ def inner_monologue(word_spans_, n_frames: int) -> np.ndarray:
     n_frames = validate.integer(n_frames, "n_frames", minimum=1)
     stream = np.full(n_frames, PAD, dtype=np.int64)
     free = 0
-    for item in word_spans_:
+    for item in word_spans:
         word, first = item[0], validate.integer(item[1], "first_frame", minimum=0)
         frame = max(first, free)
         if frame >= n_frames:
@@ -283,7 +285,8 @@ def training_dialogues(cache: bool = True) -> list[dict]:
     :data:`RATE_JITTER` wpm, with the intended reply at the category's exact rate. Each is a
     dict: ``question`` (index), ``rate`` (category index), ``question_codes`` (T_q,),
     ``reply_codes`` (T_r,), ``reply_words`` (k,), ``word_starts`` (k,). Cached in
-    ``data/cache`` under a hash of what builds it. Explained in notebook 09, section "The native model".
+    ``data/cache`` under a hash of what builds it.
+    Explained in notebook 09, section "The native model".
     """
     path = CACHE_DIR / f"native-dialogues-{_dialogue_key()}.npz"
     if cache and path.exists():
@@ -635,7 +638,9 @@ def evaluate(model: NativeModel, which: str = "held-out voices", *, recognizer=N
     variants, pitch = EVALUATION_SETS[validate.choice(which, "which", tuple(EVALUATION_SETS))]
     recognizer = load_recognizer() if recognizer is None else recognizer
     codec_model = codec.load_codec() if codec_model is None else codec_model
-    questions = range(len(world.QUESTIONS)) if questions is None else questions
+    questions = range(len(world.QUESTIONS)) if questions is None else [
+        validate.integer(q, "question index", minimum=0, maximum=len(world.QUESTIONS) - 1)
+        for q in questions]
     rows = []
     with limited_threads(1):
         for r, rate in enumerate(PROMPT_RATES):
@@ -688,6 +693,7 @@ def main(argv: list[str] | None = None) -> None:
     print({k: v for k, v in record.items() if k != "loss_curve"}, flush=True)
     if args.no_evaluation:
         return
+    model = load_native(args.out)  # score the float16 weights that ship, not the float32 ones
     started = time.process_time()
     record["evaluation"] = {which: evaluate(model, which) for which in EVALUATION_SETS}
     record["evaluation_cpu_seconds"] = time.process_time() - started
