@@ -181,7 +181,7 @@ def test_unknown_mode_raises(untrained, codec_model):
 
 
 def test_answers_obey_the_mode_and_the_caps(untrained, codec_model):
-    question = native.speak_question(world.QUESTIONS[0], "m1", 175, 50).waveform
+    question = world.speak_question(world.QUESTIONS[0], variant="m1").waveform
     spoken = native.answer(untrained, question, "speech", codec_model=codec_model)
     assert spoken["tokens"][-1] == native.EOS and len(spoken["codes"]) <= native.MAX_REPLY_FRAMES
     assert native.is_audio(spoken["tokens"][:-1]).all()
@@ -203,7 +203,7 @@ def shipped():
 
 
 def test_answer_tokens_stream_the_same_greedy_answer(shipped, codec_model):
-    question = native.speak_question(world.QUESTIONS[7], "f5", 175, 50).waveform
+    question = world.speak_question(world.QUESTIONS[7], variant="f5").waveform
     streamed = list(native.answer_tokens(shipped, question, "speech", codec_model=codec_model))
     again = native.answer(shipped, question, "speech", codec_model=codec_model)
     assert streamed == again["tokens"].tolist()
