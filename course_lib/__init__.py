@@ -21,10 +21,19 @@ notebooks import. One module per concept, in course order:
 * ``recognizer`` -- a small CTC phone recognizer, the course's frozen audio encoder (notebook 03)
 * ``quantize``   -- k-means, VQ, product/Gumbel quantizers, residual VQ, bitrate (notebooks 05-07)
 * ``codec``      -- a tiny neural codec with residual VQ, and its training script (notebook 06)
+* ``lm``         -- a tiny causal character LM, the frozen "LLM" (notebooks 08, 09)
+* ``adapters``   -- every adapter family between an audio encoder and an LM (notebook 08)
+* ``audio_llm``  -- a tiny audio-LLM: frozen recognizer, trained adapter, frozen LM (notebook 08)
+* ``world``      -- a small question-answer world that defines a right spoken reply (notebook 09)
+* ``native``     -- one transformer over text and audio tokens that answers speech with speech
+                    (notebook 09)
+* ``pipelines``  -- cascade, hybrid and native pipelines timed stage by stage, and the latency
+                    model (notebook 09)
 * ``serialize``  -- codebook serialization: five orders of a (T, K) code matrix, their layouts
                     and decode loops (notebook 10)
+* ``generate``   -- phone-to-codec generators trained in every serialization order (notebook 10)
 * ``metrics``    -- every score: edit distance and PER, boundary errors, SNR, log-mel distance,
-                    STOI, purity and PNMI (notebooks 02-06)
+                    STOI, purity and PNMI, speaking rate and pitch (notebooks 02-06, 09)
 * ``voice``      -- your own voice: a recording through the recognizer and the aligner (notebook 00)
 * ``threads``    -- ``limited_threads``: thread limits for one block of code (training)
 * ``plots``      -- figures, one module per notebook topic (a package)
