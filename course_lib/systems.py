@@ -490,6 +490,24 @@ def budgets(duration_s: float, systems=SYSTEMS) -> list[dict]:
     return [budget(system, duration_s) for system in systems]
 
 
+def budget_curves(durations) -> dict:
+    """Budgets over a grid of ``durations`` (seconds, each > 0): ``{"durations": (n,) array,
+    "text_tokens": (n,) array, "tokens_in": {system: (n,) array}, "steps_out": {system: (n,)
+    array}}``, leaving out systems whose figure is unpublished or absent.
+    Explained in notebook 11, section "Explore: the budget at any duration"."""
+    durations = validate.array(durations, "durations", ndim=1)
+    if len(durations) == 0 or not (durations > 0).all():
+        raise ValueError(f"durations must be a non-empty 1-D array of seconds > 0, got "
+                         f"{validate.describe(durations)}")
+    rows = [budgets(float(d)) for d in durations]
+    curves = {"durations": durations,
+              "text_tokens": np.array([row[0]["text_tokens"] for row in rows], dtype=float)}
+    for key in ("tokens_in", "steps_out"):
+        curves[key] = {system.name: np.array([row[i][key] for row in rows], dtype=float)
+                       for i, system in enumerate(SYSTEMS) if rows[0][i][key] is not None}
+    return curves
+
+
 def rate_table(frame_rates=(5.0, 12.5, 25.0, 50.0), n_levels: int = 8,
                pattern: str = "rq", duration_s: float = 10.0) -> list[dict]:
     """For each codec frame rate: tokens per second into an LM that reads one position per

@@ -135,3 +135,25 @@ def test_closing_table_puts_essay_and_measurement_side_by_side(corpus_runs):
     assert "no temporal compression" in ultravox["essay_key"]
     assert "6.25 tokens/s" in ultravox["sources"]
     assert "corpus:" in ultravox["measured"]
+
+
+def test_budget_figure_and_explorer():
+    from matplotlib.figure import Figure
+
+    from course_lib.plots import plot_budgets
+    from course_lib.widgets import budget_explorer, budget_view
+
+    curves = systems.budget_curves([1.0, 10.0, 100.0])
+    assert curves["tokens_in"]["Ultravox"].tolist() == [7, 63, 625]
+    assert "GPT-4o" not in curves["steps_out"]
+    figure = plot_budgets(curves, 10.0, systems.budgets(10.0))
+    assert isinstance(figure, Figure)
+    left, right = figure.axes
+    assert left.get_yscale() == right.get_yscale() == "log"
+    assert any(line.get_label() == "text tokens" for line in left.get_lines())
+    assert isinstance(budget_view(5.0), Figure)
+    explorer = budget_explorer()
+    explorer.children[0].value = 30.0
+    assert "at 30 s" in explorer.result._suptitle.get_text()
+    with pytest.raises(ValueError, match="durations"):
+        systems.budget_curves([0.0, 1.0])
