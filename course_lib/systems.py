@@ -550,6 +550,7 @@ class ToyRun:
     Attributes:
         system: the record's name; ``source``: ``"corpus"`` or ``"real"``.
         duration_s: seconds of audio in (adapters) or out (generators, native replies).
+        input_s: seconds of audio in (None for the generators, which read phones).
         tokens_in: tokens the toy put into its LM (None for the generators, which read phones).
         tokens_out: tokens it emitted (characters for the text toys, codes for the others).
         steps_out: sequential model calls that wrote them.
@@ -571,15 +572,18 @@ class ToyRun:
     output: str
     seconds: float
     temporal_steps: int | None = None
+    input_s: float | None = None
     waveform: np.ndarray | None = None
     extra: dict = field(default_factory=dict)
 
     def per_second(self, name: str) -> float | None:
-        """``tokens_in``, ``tokens_out``, ``steps_out`` or ``temporal_steps`` per second.
+        """``tokens_in`` per second of input audio, or ``tokens_out``, ``steps_out`` or
+        ``temporal_steps`` per second of ``duration_s``.
         Explained in notebook 11, section "Each system as a toy"."""
         value = getattr(self, validate.choice(
             name, "name", ("tokens_in", "tokens_out", "steps_out", "temporal_steps")))
-        return None if value is None else value / self.duration_s
+        seconds = self.input_s if name == "tokens_in" else self.duration_s
+        return None if value is None else value / seconds
 
 
 def toy_input(source: str):
@@ -643,7 +647,7 @@ def _adapter_toy(name: str, source: str, waveform) -> ToyRun:
     seconds = time.perf_counter() - start
     return ToyRun(name, source, len(waveform) / 16000, int(token_mask.sum()), len(text),
                   len(text) + 1, f"transcript: {text!r}", seconds,
-                  extra=dict(encoder_frames=len(hidden)))
+                  input_s=len(waveform) / 16000, extra=dict(encoder_frames=len(hidden)))
 
 
 def _generator_toy(name: str, source: str, phones) -> ToyRun:
@@ -697,7 +701,7 @@ def _native_toy(name: str, source: str, waveform) -> ToyRun:
                   len(codes), len(reply["tokens"]),
                   f"a spoken reply of {len(codes)} level-1 codes "
                   f"({len(reply['waveform']) / 16000:.2f} s)", seconds,
-                  waveform=reply["waveform"],
+                  input_s=len(waveform) / 16000, waveform=reply["waveform"],
                   extra=dict(question_seconds=len(waveform) / 16000))
 
 
@@ -788,10 +792,12 @@ def _sources_line(system: System) -> str:
 def _measured_line(runs) -> str:
     texts = []
     for run in runs:
+        rates_seen = []
         if run.tokens_in is not None:
-            rate = f"{run.per_second('tokens_in'):.2f} tokens/s in"
-        else:
-            rate = (f"{run.per_second('tokens_out'):.0f} codes/s, "
-                    f"{run.per_second('steps_out'):.1f} steps/s")
-        texts.append(f"{run.source}: {rate}, {run.seconds:.2f} s")
+            rates_seen.append(f"{run.per_second('tokens_in'):.2f} tokens/s in")
+        if run.waveform is not None:
+            steps = "temporal_steps" if run.temporal_steps is not None else "steps_out"
+            rates_seen.append(f"{run.per_second('tokens_out'):.0f} codes/s, "
+                              f"{run.per_second(steps):.1f} steps/s out")
+        texts.append(f"{run.source}: {', '.join(rates_seen)}, {run.seconds:.2f} s")
     return "; ".join(texts) or "(not run)"

@@ -108,7 +108,8 @@ def test_each_toy_emits_what_its_records_formula_gives_at_50_hz(corpus_runs, nam
     assert expected, name
     for key, value in expected.items():
         assert getattr(run, key) == value, (name, key)
-        assert run.per_second(key) == pytest.approx(value / run.duration_s)
+        seconds = run.input_s if key == "tokens_in" else run.duration_s
+        assert run.per_second(key) == pytest.approx(value / seconds)
     assert run.seconds > 0 and run.output
 
 
@@ -126,6 +127,9 @@ def test_toy_rates_per_second():
     spirit = systems.run_toy("Spirit LM", "real")
     assert spirit.tokens_in == rates.encoder_frames(spirit.extra["question_seconds"], 50)
     assert spirit.waveform is not None and np.isfinite(spirit.waveform).all()
+    # 50 level-1 codes per second in, and 50 per second of reply out: the toy's 50 Hz codec
+    assert abs(spirit.per_second("tokens_in") - 50) <= 1 / spirit.input_s
+    assert spirit.per_second("tokens_out") == 50
 
 
 def test_closing_table_puts_essay_and_measurement_side_by_side(corpus_runs):
