@@ -290,7 +290,9 @@ SYSTEMS: tuple[System, ...] = (
                   note="units are LM tokens: one position per unit; deduplication makes fewer"),
         "speech as HuBERT units, interleaved with text at word boundaries",
         OutputPath("native", "HuBERT units + a unit vocoder", Sourced(25.0, SPIRIT_LM),
-                   Sourced(1, SPIRIT_LM, "one stream of units"), Sourced(501, SPIRIT_LM),
+                   Sourced(1, SPIRIT_LM, "one stream of units"),
+                   Sourced(501, SPIRIT_LM, "the released model card lists 32,512 tokens in "
+                           "all: Llama-2's 32,000 plus 512 rows added for speech"),
                    "flattening", note="units or text, one token per step"),
         "Llama-2 7B", SPIRIT_LM,
         ("", "", ""),
