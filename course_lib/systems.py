@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from course_lib import rates, validate
+from course_lib.features import SAMPLE_RATE
 
 OUTPUT_KINDS = ("text", "cascade", "hybrid", "native")
 TOY_FRAMES_PER_SECOND = 50.0  # the course's recognizer and codec both run at 50 frames/s
@@ -647,9 +648,9 @@ def _adapter_toy(name: str, source: str, waveform) -> ToyRun:
         _, token_mask = model.adapter(hidden_t, mask, log_probs_t)
         text = model.transcribe(hidden_t, mask, log_probs_t)[0]
     seconds = time.perf_counter() - start
-    return ToyRun(name, source, len(waveform) / 16000, int(token_mask.sum()), len(text),
+    return ToyRun(name, source, len(waveform) / SAMPLE_RATE, int(token_mask.sum()), len(text),
                   len(text) + 1, f"transcript: {text!r}", seconds,
-                  input_s=len(waveform) / 16000, extra=dict(encoder_frames=len(hidden)))
+                  input_s=len(waveform) / SAMPLE_RATE, extra=dict(encoder_frames=len(hidden)))
 
 
 def _generator_toy(name: str, source: str, phones) -> ToyRun:
@@ -672,7 +673,7 @@ def _generator_toy(name: str, source: str, phones) -> ToyRun:
     n_frames = len(decoding.codes)
     run = ToyRun(name, source, n_frames / TOY_FRAMES_PER_SECOND, None, int(decoding.codes.size),
                  decoding.n_steps, f"{n_frames} frames x {generate.N_LEVELS} levels of codes, "
-                 f"{len(waveform) / 16000:.2f} s of audio", seconds,
+                 f"{len(waveform) / SAMPLE_RATE:.2f} s of audio", seconds,
                  temporal_steps=len(temporal) if pattern == "rq" else None, waveform=waveform)
     if name == "Moshi":
         run.extra["inner_monologue"] = _monologue_stream(native)
@@ -702,9 +703,9 @@ def _native_toy(name: str, source: str, waveform) -> ToyRun:
     return ToyRun(name, source, max(len(codes), 1) / TOY_FRAMES_PER_SECOND, question_frames,
                   len(codes), len(reply["tokens"]),
                   f"a spoken reply of {len(codes)} level-1 codes "
-                  f"({len(reply['waveform']) / 16000:.2f} s)", seconds,
-                  input_s=len(waveform) / 16000, waveform=reply["waveform"],
-                  extra=dict(question_seconds=len(waveform) / 16000))
+                  f"({len(reply['waveform']) / SAMPLE_RATE:.2f} s)", seconds,
+                  input_s=len(waveform) / SAMPLE_RATE, waveform=reply["waveform"],
+                  extra=dict(question_seconds=len(waveform) / SAMPLE_RATE))
 
 
 def toy_expected(run: ToyRun) -> dict:
@@ -725,7 +726,7 @@ def toy_expected(run: ToyRun) -> dict:
             tokens_out=output_tokens(system, run.duration_s, TOY_FRAMES_PER_SECOND,
                                      generate.N_LEVELS),
             steps_out=rates.serialization_steps(
-                TOY_ORDERS[run.system], rates.encoder_frames(run.duration_s, 50),
+                TOY_ORDERS[run.system], rates.encoder_frames(run.duration_s, TOY_FRAMES_PER_SECOND),
                 generate.N_LEVELS))
         if run.system == "Moshi":
             expected["temporal_steps"] = output_steps(system, run.duration_s,
@@ -751,7 +752,7 @@ def _toy_record(system: System) -> System:
     return replace(system, input_path=toy_path)
 
 
-# --- the closing table -----------------------------------------------------------------------------
+# --- the closing table ---------------------------------------------------------------------
 
 def closing_table(runs=()) -> list[dict]:
     """The essay's table regenerated from the records: for every system its essay row (input,
