@@ -161,3 +161,11 @@ def test_budget_figure_and_explorer():
     assert "at 30 s" in explorer.result._suptitle.get_text()
     with pytest.raises(ValueError, match="durations"):
         systems.budget_curves([0.0, 1.0])
+
+
+def test_codes_per_second_of_the_real_codecs():
+    # COURSE.md's token rates: MusicGen 200, VALL-E 600, SoundStorm 600, Moshi 100 per stream
+    assert systems.output_tokens("MusicGen", 10.0) == 2000
+    assert systems.output_tokens("VALL-E", 10.0) == 6000
+    assert systems.output_tokens("SoundStorm", 10.0) == 6000
+    assert systems.output_tokens("Moshi", 10.0) == 1000
