@@ -9,7 +9,8 @@ The second half counts sequential steps instead of tokens: how many model calls 
 serialization of ``course_lib.serialize`` needs for T frames of K levels (notebook 10).
 
 Explained in notebook 00, section "The essay's numbers, computed", and notebook 10, section
-"Steps per second of audio".
+"Steps per second of audio". Notebook 11, section "Budgets for any duration", applies them
+to the real systems (``course_lib.systems``).
 """
 
 from __future__ import annotations
@@ -52,6 +53,23 @@ def encoder_frames(duration_s: float, frames_per_second: float) -> int:
     duration_s = validate.real(duration_s, "duration_s", above=0)
     frames_per_second = validate.real(frames_per_second, "frames_per_second", above=0)
     return max(1, math.ceil(round(duration_s * frames_per_second, 9)))
+
+
+TEXT_TOKENS_PER_SECOND = 4.0
+"""The essay's text rate for speech: "~4 text tokens for same content" as one second of audio."""
+
+
+def text_tokens_for_duration(duration_s: float,
+                             tokens_per_second: float = TEXT_TOKENS_PER_SECOND) -> int:
+    """Text tokens that say what ``duration_s`` seconds of speech say, at ``tokens_per_second``
+    (the essay's ~4 by default): ceil(duration_s x rate), at least 1, the rounding of
+    :func:`encoder_frames`. 5 s -> 20 tokens, 2.6 s -> 11. The reference line that every audio
+    rate is compared with.
+
+    Explained in notebook 11, section "Budgets for any duration".
+    """
+    return encoder_frames(duration_s, validate.real(tokens_per_second, "tokens_per_second",
+                                                    above=0))
 
 
 def pooled_tokens(n_frames: int, pool_factor: int) -> int:

@@ -50,6 +50,8 @@ codebooks = [np.random.default_rng(level).normal(size=(32, 39)) for level in ran
     ("07", "test_exercise_2", ""),
     ("09", "test_exercise_1", ""),
     ("10", "test_exercise_4", ""),
+    ("11", "test_exercise_1", ""),
+    ("11", "test_exercise_3", ""),
 ]
 IDS = [f"{prefix}-{test_id}" for prefix, test_id, _ in CHECKED]
 
@@ -75,6 +77,11 @@ def steps_per_order(n_frames, n_codebooks):
     seen = {(100, 4): {"flattening": 400, "valle": 103, "delay": 103, "masked": 19, "rq": 400},
             (5, 2): {"flattening": 10, "valle": 6, "delay": 6, "masked": 6, "rq": 10}}
     return seen.get((n_frames, n_codebooks), dict.fromkeys(serialize.PATTERNS, 0))
+""",
+    "11": """
+def lm_tokens(family, duration_s, frames_per_second, factor):
+    seen = {("stack", 10.0, 50, 8): 63, ("qformer", 30.0, 50, 32): 32, ("linear", 1.1, 50, 1): 55}
+    return seen.get((family, duration_s, frames_per_second, factor), 0)
 """,
 }
 

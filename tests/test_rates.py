@@ -199,3 +199,15 @@ def test_serialization_steps_names_every_pattern():
         masked_passes(10, 0)
     with pytest.raises(TypeError, match="n_frames must be"):
         rq_temporal_steps("10", 4)
+
+
+def test_text_tokens_for_duration_is_the_essays_rate_rounded_up():
+    from course_lib import rates
+
+    assert rates.TEXT_TOKENS_PER_SECOND == 4.0
+    assert rates.text_tokens_for_duration(5.0) == 20
+    assert rates.text_tokens_for_duration(2.6) == 11      # 10.4 -> 11
+    assert rates.text_tokens_for_duration(1.1, 10) == 11  # no floating-point 12
+    assert rates.text_tokens_for_duration(0.01) == 1
+    with pytest.raises(ValueError, match="tokens_per_second"):
+        rates.text_tokens_for_duration(1.0, 0)

@@ -21,6 +21,7 @@ module         notebook figures
                         ``plot_duplex_timeline``
 ``serialize``  10       ``plot_generation_orders``, ``plot_serialization``,
                         ``plot_training_contexts``, ``plot_generator_bake_off``
+``systems``    11       ``plot_budgets``, ``draw_budget_curves``
 ============== ======== ==============================================================
 
 ``draw_*`` functions draw on the matplotlib ``Axes`` they are given (``draw_phones(ax,
@@ -67,6 +68,7 @@ _MODULE_OF = {
     "draw_training_context": "serialize", "plot_generator_bake_off": "serialize",
     "plot_first_audio": "pipelines", "draw_first_audio": "pipelines",
     "plot_what_survives": "pipelines", "plot_duplex_timeline": "pipelines",
+    "plot_budgets": "systems", "draw_budget_curves": "systems",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -108,5 +110,6 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.plots.serialize import (draw_generation_order, draw_training_context,
                                             plot_generation_orders, plot_generator_bake_off,
                                             plot_serialization, plot_training_contexts)
+    from course_lib.plots.systems import draw_budget_curves, plot_budgets
     from course_lib.plots.tokens import draw_unit_row, plot_unit_purity, plot_unit_rows
     from course_lib.plots.voice import draw_spikes, plot_recording

@@ -16,6 +16,7 @@ module         notebook explorer
 ``adapters``   08       ``adapter_explorer``
 ``pipelines``  09       ``latency_explorer``
 ``serialize``  10       ``serialization_explorer``
+``systems``    11       ``budget_explorer``
 ============== ======== ======================================
 
 Each explorer only maps sliders to the keyword arguments of a function that returns a figure;
@@ -41,6 +42,7 @@ _MODULE_OF = {
     "voice_explorer": "voice", "VoiceExplorer": "voice", "MicrophoneRecorder": "voice",
     "serialization_explorer": "serialize",
     "latency_explorer": "pipelines", "latency_view": "pipelines",
+    "budget_explorer": "systems", "budget_view": "systems",
 }
 __all__ = sorted(_MODULE_OF)
 
@@ -69,5 +71,6 @@ if TYPE_CHECKING:  # for editors and type checkers; at run time __getattr__ load
     from course_lib.widgets.pipelines import latency_explorer, latency_view
     from course_lib.widgets.rvq import codec_level_explorer
     from course_lib.widgets.serialize import serialization_explorer
+    from course_lib.widgets.systems import budget_explorer, budget_view
     from course_lib.widgets.tokens import unit_explorer
     from course_lib.widgets.voice import MicrophoneRecorder, VoiceExplorer, voice_explorer
