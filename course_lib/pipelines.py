@@ -109,7 +109,8 @@ def load_parts() -> Parts:
 
 @dataclass
 class SpokenReply:
-    """One pipeline's answer to one spoken question.
+    """One pipeline's answer to one spoken question; :attr:`first_audio_seconds` is the time
+    from the end of the question to the first audio chunk.
 
     Attributes:
         pipeline: ``"cascade"``, ``"hybrid"`` or ``"native"``.
@@ -120,8 +121,6 @@ class SpokenReply:
         stage_seconds: seconds spent in each stage until the first audio chunk was ready, in
             order (``{"recognizer": 0.03, ...}``), counted in this process's CPU time: wall
             time on an idle machine with one thread, but deaf to other programs' load.
-        first_audio_seconds: from the end of the question to the first audio chunk: the sum
-            of ``stage_seconds``.
         units: what the latency model counts in this run (question seconds, reply characters,
             frames, words before audio, chunk frames).
 
@@ -137,7 +136,8 @@ class SpokenReply:
 
     @property
     def first_audio_seconds(self) -> float:
-        """The measured time to first audio. Explained in notebook 09."""
+        """The measured time to first audio: the sum of ``stage_seconds``.
+        Explained in notebook 09, section "Time to first audio"."""
         return float(sum(self.stage_seconds.values()))
 
 
