@@ -40,7 +40,8 @@ def draw_first_audio(ax, breakdowns: dict[str, dict[str, float]], reported=()) -
     ax.set_xlabel("time to first audio (ms, log scale)")
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), fontsize=7, loc="lower right", ncol=2)
+    ax.legend(unique.values(), unique.keys(), fontsize=7, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0))
 
 
 def plot_first_audio(breakdowns: dict[str, dict[str, float]], reported=(), title: str = ""
@@ -100,6 +101,7 @@ def plot_duplex_timeline(user_words, model_words, monologue=(), frames_per_secon
     for edge in np.arange(0, duration, 1 / frames_per_second):
         ax.axvline(edge, color="lightgrey", lw=0.5, zorder=0)
     ax.set_yticks(list(rows.values()), list(rows))
+    ax.set_ylim(-0.6, 2.6)
     ax.set_xlim(0, duration)
     ax.set_xlabel(f"time (s); grey lines: frames at {frames_per_second:g} per second")
     ax.set_title("both streams advance every frame: the model keeps listening while it speaks",
