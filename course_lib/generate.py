@@ -89,11 +89,15 @@ def frame_phones(phone_sequence, n_frames: int | None = None) -> np.ndarray:
     return np.asarray(phone_inventory.phones_to_indices(labels), dtype=np.int64)
 
 
-def _place_code(n_frames: int, device) -> torch.Tensor:
-    """(n_frames, D_MODEL) sinusoidal frame positions, as in "Attention is all you need"."""
-    position = torch.arange(n_frames, dtype=torch.float32, device=device)[:, None]
-    rate = torch.exp(torch.arange(0, D_MODEL, 2, device=device) * (-math.log(10_000.0) / D_MODEL))
-    code = torch.zeros(n_frames, D_MODEL, device=device)
+def sinusoidal_positions(n_positions: int, dim: int = D_MODEL, *, start: int = 0,
+                         device=None) -> torch.Tensor:
+    """(n_positions, dim) sinusoidal codes of positions start .. start + n_positions - 1, as in
+    "Attention is all you need": sin and cos pairs at geometrically spaced rates. The frame
+    positions of the generators, and the token positions of notebook 09's native model.
+    Explained in notebook 10, section "A generator over the code matrix"."""
+    position = torch.arange(start, start + n_positions, dtype=torch.float32, device=device)[:, None]
+    rate = torch.exp(torch.arange(0, dim, 2, device=device) * (-math.log(10_000.0) / dim))
+    code = torch.zeros(n_positions, dim, device=device)
     code[:, 0::2], code[:, 1::2] = torch.sin(position * rate), torch.cos(position * rate)
     return code
 
@@ -135,7 +139,7 @@ class CodeGenerator(nn.Module):
                padding: torch.Tensor | None = None) -> torch.Tensor:
         """The temporal model: (B, T) phones, (B, T, N_LEVELS) codes -> (B, T, D_MODEL);
         ``padding`` (B, T) bool is True on frames past an item's end."""
-        hidden = (self.phone_embedding(phones) + _place_code(phones.shape[1], phones.device)
+        hidden = (self.phone_embedding(phones) + sinusoidal_positions(phones.shape[1], device=phones.device)
                   + self._code_vectors(codes).sum(dim=2))
         return self.encoder(hidden, src_key_padding_mask=padding)
 

@@ -38,7 +38,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from course_lib import codec, data, synth, validate, world
+from course_lib import codec, data, generate, synth, validate, world
 from course_lib.data import CACHE_DIR, CORPUS_VARIANTS, HELD_OUT_VARIANTS, WEIGHTS_DIR
 from course_lib.threads import limited_threads
 
@@ -366,15 +366,6 @@ def training_sequence(dialogue: dict, layout: str, rng: np.random.Generator
 
 # --- the model -------------------------------------------------------------------------------
 
-def _positions(length: int, start: int = 0) -> torch.Tensor:
-    """(length, D_MODEL) sinusoidal positions start .. start + length - 1."""
-    position = torch.arange(start, start + length, dtype=torch.float32)[:, None]
-    rate = torch.exp(torch.arange(0, D_MODEL, 2) * (-math.log(10_000.0) / D_MODEL))
-    code = torch.zeros(length, D_MODEL)
-    code[:, 0::2], code[:, 1::2] = torch.sin(position * rate), torch.cos(position * rate)
-    return code
-
-
 class Block(nn.Module):
     """A pre-norm transformer block: x + attention(norm(x)), then x + MLP(norm(x)); causal,
     with an optional key/value cache. Explained in notebook 09, section "The native model"."""
@@ -423,7 +414,8 @@ class NativeModel(nn.Module):
         if start + tokens.shape[1] > MAX_LENGTH:
             raise ValueError(f"tokens must fit in {MAX_LENGTH} positions, got "
                              f"{start + tokens.shape[1]}")
-        x = self.embedding(tokens) + _positions(tokens.shape[1], start)   # (B, T, D)
+        x = self.embedding(tokens) + generate.sinusoidal_positions(   # (B, T, D)
+            tokens.shape[1], D_MODEL, start=start)
         for i, block in enumerate(self.blocks):
             x = block(x, None if caches is None else caches[i])
         return self.norm(x) @ self.embedding.weight.T                    # (B, T, V)
@@ -535,7 +527,10 @@ def _load(path) -> dict:
 
 # --- answering -------------------------------------------------------------------------------
 
-def _question_codes(question_waveform, codec_model) -> np.ndarray:
+def encode_question(question_waveform, codec_model) -> np.ndarray:
+    """The native model's hearing: a spoken question (16 kHz) -> its codec level-1 codes
+    (T_q,). Refuses empty, silent or non-finite audio, and a question too long to leave room
+    for a reply (ValueError). Explained in notebook 09, section "The native model"."""
     waveform = validate.waveform(question_waveform, "question_waveform")
     data.check_audible(waveform, "question_waveform")
     codes = codec_model.encode(waveform)[:, 0]
@@ -565,7 +560,7 @@ def answer_tokens(model: NativeModel, question_waveform, mode: str = "speech", *
     empty, silent or non-finite audio. Explained in notebook 09, section "The native model".
     """
     codec_model = codec.load_codec() if codec_model is None else codec_model
-    return reply_tokens(model, _question_codes(question_waveform, codec_model), mode)
+    return reply_tokens(model, encode_question(question_waveform, codec_model), mode)
 
 
 def reply_tokens(model: NativeModel, question_codes, mode: str = "speech"):

@@ -262,7 +262,7 @@ def run_native(waveform, parts: Parts | None = None, *,
     prompt = check_prompt(waveform)
     clock = _StageClock()
     with clock.stage("audio tokenizer"):
-        question_codes = parts.codec.encode(prompt)[:, 0]
+        question_codes = native.encode_question(prompt, parts.codec)
     stream = native.reply_tokens(parts.native, question_codes)
     tokens = []
     with clock.stage("native model"):
@@ -395,7 +395,7 @@ def measure_costs(parts: Parts | None = None, question: str = world.QUESTIONS[0]
     costs["decode_call"], costs["decode_per_frame"] = _line(
         small, _seconds(lambda: parts.codec.decode(codes[:small])),
         large, _seconds(lambda: parts.codec.decode(codes[:large])))
-    question_codes = parts.codec.encode(prompt)[:, 0]
+    question_codes = native.encode_question(prompt, parts.codec)
 
     def native_codes(codes, n):
         stream = native.reply_tokens(parts.native, codes)

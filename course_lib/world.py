@@ -107,8 +107,9 @@ def nearest_sentence(heard_phones, sentences) -> tuple[str | None, float]:
     sentences = list(sentences)
     if not sentences:
         raise ValueError("sentences must hold at least one sentence, got none")
-    shares = [metrics.edit_distance(_spoken(pronunciation(s)), heard)
-              / len(_spoken(pronunciation(s))) for s in sentences]
+    references = [_spoken(pronunciation(sentence)) for sentence in sentences]
+    shares = [metrics.edit_distance(reference, heard) / len(reference)
+              for reference in references]
     best = int(np.argmin(shares))
     return (sentences[best] if shares[best] <= MAX_EDIT_SHARE else None), float(shares[best])
 
