@@ -38,6 +38,7 @@ WEIGHTS_PATH = WEIGHTS_DIR / "audio_llm_adapters.pt"
 FRAMES_PER_SECOND = 50
 SPLITS = ("train", "test split", "held-out sentences")
 FAST_WPM, SLOW_WPM = 220, 120
+BEAM_WIDTH = 5   # the bake-off's decoding: beam search with 5 beams, as Whisper decodes
 
 
 def split_utterances(split: str):
@@ -149,7 +150,7 @@ class AudioLLM(nn.Module):
 
     ``loss(hidden, mask, log_probs, tokens)`` is the mean next-character cross-entropy of the
     transcript after the audio tokens; ``transcribe(hidden, mask, log_probs)`` decodes
-    greedily. Explained in notebook 08, section "The tiny audio-LLM".
+    with a beam search (``beam_width=1``: greedily). Explained in notebook 08, section "The tiny audio-LLM".
     """
 
     def __init__(self, adapter: adapters.Adapter, language_model: lm.CharLM):
@@ -166,11 +167,13 @@ class AudioLLM(nn.Module):
         return F.cross_entropy(logits.transpose(1, 2), tokens[:, 1:], ignore_index=lm.PAD)
 
     @torch.no_grad()
-    def transcribe(self, hidden, mask, log_probs=None, max_length: int = lm.MAX_TEXT_LENGTH
-                   ) -> list[str]:
-        """Greedy transcripts, one per batch item. Explained in notebook 08."""
+    def transcribe(self, hidden, mask, log_probs=None, max_length: int = lm.MAX_TEXT_LENGTH,
+                   beam_width: int = BEAM_WIDTH) -> list[str]:
+        """Transcripts, one per batch item, by :meth:`course_lib.lm.CharLM.beam_search`.
+        Explained in notebook 08."""
         prefix, prefix_mask = self.adapter(hidden, mask, log_probs)
-        return self.lm.generate(prefix, prefix_mask, max_length=max_length)
+        return self.lm.beam_search(prefix, prefix_mask, beam_width=beam_width,
+                                   max_length=max_length)
 
 
 def train(family: str, steps: int = 400, batch_size: int = 12, learning_rate: float = 3e-3,
@@ -284,8 +287,9 @@ def _load(path) -> dict:
 # --- measuring -----------------------------------------------------------------------------
 
 def transcribe_items(model: AudioLLM, items: list[dict], batch_size: int = 40,
-                     shuffle_audio: bool = False) -> list[str]:
-    """Greedy transcripts of :func:`encoded_split` items, in their order. With
+                     shuffle_audio: bool = False, beam_width: int = BEAM_WIDTH) -> list[str]:
+    """Transcripts of :func:`encoded_split` items, in their order, decoded with
+    ``beam_width`` beams (1: greedily). With
     ``shuffle_audio`` item i hears item i + 1's audio (the last hears the first): the LM's
     prior with audio that says something else.
     Explained in notebook 08, section "The bake-off"."""
@@ -299,15 +303,18 @@ def transcribe_items(model: AudioLLM, items: list[dict], batch_size: int = 40,
             hidden, mask, log_probs, _ = collate([audio[i] for i in chosen])
             longest = max(len(items[i]["text"]) for i in chosen)
             texts = model.transcribe(hidden, mask, log_probs,
-                                     max_length=min(lm.MAX_TEXT_LENGTH, longest + 20))
+                                     max_length=min(lm.MAX_TEXT_LENGTH, longest + 20),
+                                     beam_width=beam_width)
             for i, text in zip(chosen, texts):
                 out[i] = text
     return out
 
 
 def transcribe_true_phones(language_model: lm.CharLM, items: list[dict],
-                           time_scale: float = 1.0, batch_size: int = 40) -> list[str]:
-    """The LM's greedy transcripts when its prefix is the utterances' *true* phones, smeared
+                           time_scale: float = 1.0, batch_size: int = 40,
+                           beam_width: int = BEAM_WIDTH) -> list[str]:
+    """The LM's transcripts (``beam_width`` beams; 1: greedy) when its prefix is the
+    utterances' *true* phones, smeared
     over their true durations times ``time_scale`` (1: the encoder's 50 frames/s; 1/4 about
     one vector per phone; 1/8 a stack of 8): what a perfect adapter would hand it, so the
     ceiling of every adapter in front of this LM.
@@ -321,7 +328,9 @@ def transcribe_true_phones(language_model: lm.CharLM, items: list[dict],
                     @ table[torch.from_numpy(i["phones"])] for i in items[start:start + batch_size]]
             prefix = nn.utils.rnn.pad_sequence(rows, batch_first=True)
             mask = torch.arange(prefix.shape[1])[None] < torch.tensor([len(r) for r in rows])[:, None]
-            out += language_model.generate(prefix, mask)
+            longest = max(len(i["text"]) for i in items[start:start + batch_size])
+            out += language_model.beam_search(prefix, mask, beam_width=beam_width,
+                                              max_length=min(lm.MAX_TEXT_LENGTH, longest + 20))
     return out
 
 

@@ -181,6 +181,79 @@ class CharLM(nn.Module):
         return [decode_text(row) for row in tokens[:, 1:].tolist()]
 
     @torch.no_grad()
+    def beam_search(self, prefix: torch.Tensor | None = None, prefix_mask=None, *,
+                    beam_width: int = 5, n_sequences: int = 1,
+                    max_length: int = MAX_TEXT_LENGTH) -> list[str]:
+        """Beam search after the prefix (or from <bos> alone), one string per sequence.
+
+        Each item keeps its ``beam_width`` most probable unfinished texts. At every step each
+        of them is extended by every character and the extensions are ranked: going down the
+        ranking, a text that takes <eos> is set aside as finished, the others go on, until
+        ``beam_width`` go on. An item stops once it has
+        ``beam_width`` finished texts (or at ``max_length`` tokens, when its unfinished texts
+        count as finished), and returns the one with the highest log-probability per token
+        (its characters and <eos>): Whisper's default decoding, with 5 beams. Greedy decoding
+        (:meth:`generate`) follows one path and cannot take back a character; the beams can.
+        ``beam_width=1`` gives :meth:`generate`'s text. Uses the KV cache, reordered as beams
+        swap places. Explained in notebook 08, section "The tiny audio-LLM"."""
+        width = validate.integer(beam_width, "beam_width", minimum=1)
+        batch = prefix.shape[0] if prefix is not None else n_sequences
+        device = self.embed.weight.device
+        x, keep = self._inputs(torch.full((batch, 1), BOS, device=device), prefix, prefix_mask)
+        cache = [None] * len(self.layers.layers)
+        logits = self._cached_step(x, keep, cache, first=True).repeat_interleave(width, 0)
+        cache = [(k.repeat_interleave(width, 0), v.repeat_interleave(width, 0)) for k, v in cache]
+        shared = keep.shape[1]   # the prefix and <bos>: the same keys and values in every beam
+        keep = keep.repeat_interleave(width, 0)
+        scores = torch.full((batch, width), -math.inf, device=device)
+        scores[:, 0] = 0.0                       # one live beam per item at the start
+        texts = [[[] for _ in range(width)] for _ in range(batch)]
+        finished = [[] for _ in range(batch)]    # (log-probability per token, text) per item
+        for length in range(1, max_length):
+            log_probs = F.log_softmax(logits, dim=-1)
+            log_probs[:, :EOS] = -math.inf       # never <pad> or <bos>
+            n_tokens = log_probs.shape[1]
+            totals = (scores.reshape(-1, 1) + log_probs).reshape(batch, width * n_tokens)
+            best_totals, best = totals.topk(min(2 * width, width * n_tokens), dim=1)
+            scores = torch.full((batch, width), -math.inf, device=device)
+            sources = torch.arange(batch * width, device=device).reshape(batch, width)
+            following = torch.full((batch, width), EOS, device=device)
+            new_texts = [[[] for _ in range(width)] for _ in range(batch)]
+            for item in range(batch):
+                n_kept = 0
+                for total, flat in zip(best_totals[item].tolist(), best[item].tolist()):
+                    if total == -math.inf or n_kept == width or len(finished[item]) >= width:
+                        break
+                    beam, token = divmod(flat, n_tokens)
+                    if token == EOS:
+                        finished[item].append((total / length, texts[item][beam]))
+                    elif n_kept < width:
+                        scores[item, n_kept] = total
+                        sources[item, n_kept] = item * width + beam
+                        following[item, n_kept] = token
+                        new_texts[item][n_kept] = texts[item][beam] + [token]
+                        n_kept += 1
+            texts = new_texts
+            if all(len(f) >= width for f in finished) or length == max_length - 1:
+                break
+            order, filled = sources.reshape(-1), keep.shape[1]
+            for keys, values in cache:   # each beam takes over its source's text positions
+                keys[:, :, shared:filled] = keys[order, :, shared:filled]
+                values[:, :, shared:filled] = values[order, :, shared:filled]
+            position = torch.tensor([length], device=device)
+            x = (self.embed(following.reshape(-1)) + self.text_positions(position))[:, None]
+            keep = torch.cat([keep, torch.ones(batch * width, 1, dtype=torch.bool,
+                                               device=device)], dim=1)
+            logits = self._cached_step(x, keep, cache, first=False)
+        out = []
+        for item in range(batch):
+            unfinished = [(float(scores[item, beam]) / length, texts[item][beam])
+                          for beam in range(width) if scores[item, beam] > -math.inf]
+            candidates = finished[item] + unfinished[:width - len(finished[item])]
+            out.append(decode_text(max(candidates, key=lambda pair: pair[0])[1]))
+        return out
+
+    @torch.no_grad()
     def stream(self, prompt: str, max_length: int = MAX_TEXT_LENGTH):
         """Greedy continuation of the text ``prompt``, one character at a time: a generator
         that yields each new character as soon as it is chosen and stops at <eos> (or when the
@@ -218,11 +291,13 @@ class CharLM(nn.Module):
                                attention.in_proj_bias).chunk(3, dim=-1)
             q, k, v = (t.reshape(len(x), n_new, heads, dim // heads).transpose(1, 2)
                        for t in (q, k, v))
-            if cache[index] is not None:
-                k = torch.cat([cache[index][0], k], dim=2)
-                v = torch.cat([cache[index][1], v], dim=2)
-            cache[index] = (k, v)
-            mixed = F.scaled_dot_product_attention(q, k[:, :, :total], v[:, :, :total],
+            if cache[index] is None:   # room for every text position the LM has
+                room = (len(x), heads, total + MAX_TEXT_LENGTH, dim // heads)
+                cache[index] = (x.new_zeros(room), x.new_zeros(room))
+            keys, values = cache[index]
+            keys[:, :, total - n_new:total] = k
+            values[:, :, total - n_new:total] = v
+            mixed = F.scaled_dot_product_attention(q, keys[:, :, :total], values[:, :, :total],
                                                    attn_mask=allowed[:, None])
             x = x + attention.out_proj(mixed.transpose(1, 2).reshape(len(x), n_new, dim))
             x = x + layer.linear2(layer.activation(layer.linear1(layer.norm2(x))))
@@ -382,12 +457,14 @@ def load_lm(path: str | Path | None = None) -> CharLM:
 
 
 def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
-          seed: int = 0, *, out: str | Path) -> CharLM:
+          seed: int = 0, *, out: str | Path, init: str | Path | None = None) -> CharLM:
     """Train the LM on :func:`training_text` for ``steps`` batches: every row is a next-
     character target, three quarters of them after a smeared pronunciation of themselves
-    (:func:`_smeared_batch`, rates widening over the first half of training). Writes
-    float16 weights and a training record to ``out`` (required) and returns :func:`load_lm`
-    of it. One thread; shows a progress bar.
+    (:func:`_smeared_batch`, rates widening over the first half of training). With ``init``
+    (a file :func:`train` wrote), training goes on from those weights, with every rate from
+    the first batch and a shorter warm-up. Writes float16 weights and a training record
+    (with the CPU time of every stage) to ``out`` (required) and returns :func:`load_lm` of
+    it. One thread; shows a progress bar.
     Explained in notebook 08, section "A tiny text LM".
     """
     steps = validate.integer(steps, "steps", minimum=1)
@@ -401,10 +478,15 @@ def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
         rng = np.random.default_rng(seed)
         sentences = training_text()
         spoken = spoken_phones(sentences)
-        model = CharLM()
+        if init is None:
+            model, earlier = CharLM(), []
+        else:
+            model = load_lm(init).train()
+            model.requires_grad_(True)
+            earlier = model.record.get("stages", [model.record])
         optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, learning_rate, total_steps=steps,
-                                                       pct_start=0.1)
+                                                       pct_start=0.1 if init is None else 0.05)
         progress = tqdm(range(steps), desc="tiny LM", unit="batch")
         n_plain = batch_size // 4
         for step in progress:
@@ -412,7 +494,7 @@ def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
             tokens = _pad([encode_text(sentences[i]) for i in chosen])
             plain = model(tokens[:n_plain, :-1])
             prefix, mask = _smeared_batch(model, [spoken[i] for i in chosen[n_plain:]], rng,
-                                          step / steps)
+                                          step / steps if init is None else 1.0)
             prompted = model(tokens[n_plain:, :-1], prefix, mask)
             plain_loss = F.cross_entropy(plain.transpose(1, 2), tokens[:n_plain, 1:],
                                          ignore_index=PAD)
@@ -426,9 +508,12 @@ def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
             schedule.step()
             progress.set_postfix(plain=f"{plain_loss.item():.3f}",
                                  prompted=f"{prompted_loss.item():.3f}")
-        record = {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
-                  "seed": seed, "n_sentences": len(sentences),
-                  "cpu_seconds": time.process_time() - started}
+        stage = {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+                 "seed": seed, "n_sentences": len(sentences),
+                 "cpu_seconds": time.process_time() - started}
+        stages = [{k: v for k, v in s.items() if k != "stages"} for s in earlier] + [stage]
+        record = {"steps": sum(s["steps"] for s in stages),
+                  "cpu_seconds": sum(s["cpu_seconds"] for s in stages), "stages": stages}
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"config": model.config, "record": record,
                 "state_dict": {k: v.half() for k, v in model.state_dict().items()}}, out)
@@ -442,9 +527,13 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=4000)
+    parser.add_argument("--learning-rate", type=float, default=3e-3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--init", type=Path, help="go on from this weights file")
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = parser.parse_args(argv)
-    model = train(args.steps, out=args.out)
+    model = train(args.steps, learning_rate=args.learning_rate, seed=args.seed, out=args.out,
+                  init=args.init)
     print(f"trained in {model.record['cpu_seconds'] / 60:.1f} min of CPU time; wrote {args.out}")
     held_out = [normalize(s) for s in held_out_sentences()]
     print(f"per-character perplexity on the held-out sentences: {perplexity(model, held_out):.2f}")

@@ -50,8 +50,8 @@ def test_onset_targets_mark_the_bins_where_words_start():
 @pytest.fixture(scope="module")
 def fixed_held_out():
     """The fixed held-out set: all 80 held-out sentences (never trained on), as the bake-off
-    measures them. The window Q-Former clears the first criterion by 20.7 points on all 80 and
-    by 19.9 on the first 40 alone: it is on the edge."""
+    measures them. With greedy decoding the window Q-Former cleared the first criterion by 20.7
+    points on all 80 and by 19.9 on the first 40 alone; with the beam search, by 23.5 on all 80."""
     return audio_llm.encoded_split("held-out sentences")
 
 
@@ -66,7 +66,7 @@ def test_shipped_adapters_beat_the_prior_by_20_points(language_model, fixed_held
         assert prior - heard >= 0.20, f"{family}: {heard:.1%} against the prior's {prior:.1%}"
 
 
-@pytest.mark.xfail(strict=True, reason="not met: the best adapter (CTC merging) has 34.4% character error on the held-out sentences; the frozen LM itself, handed the true phones at 50 frames/s, has 24.9% (data/README.md)")
+@pytest.mark.xfail(strict=True, reason="not met: the best adapter (CTC merging) has 28.1% character error on the held-out sentences (beam search, 5 beams; 34.4% greedily); the frozen LM itself, handed the true phones at 50 frames/s, has 19.8% (data/README.md)")
 def test_best_shipped_adapter_reaches_20_percent_on_held_out(language_model, fixed_held_out):
     best = min(audio_llm.shipped_bake_off(), key=lambda row: row["cer held-out sentences"])
     model = audio_llm.load_audio_llm(best["family"], language_model=language_model)

@@ -136,3 +136,68 @@ def test_cached_steps_give_the_full_forward_logits_position_by_position():
                 torch.tensor([position])))[:, None]
             steps.append(model._cached_step(x, keep, cache, first=False))
     torch.testing.assert_close(torch.stack(steps, 1), full, atol=1e-4, rtol=1e-4)
+
+
+def _plain_beam_search(model, prefix, width, max_length):
+    """The reference: the same ranking rule, one item, a full forward pass per step, no cache."""
+    beams, finished = [([lm.BOS], 0.0)], []
+    for length in range(1, max_length):
+        with torch.no_grad():
+            logits = model(torch.tensor([t for t, _ in beams]), prefix.expand(len(beams), -1, -1))
+        log_probs = torch.log_softmax(logits[:, -1], -1)
+        ranked = sorted(((score + float(log_probs[b, c]), b, c) for b, (_, score) in
+                         enumerate(beams) for c in range(lm.EOS, len(lm.VOCABULARY))),
+                        key=lambda candidate: -candidate[0])
+        going_on = []
+        for total, b, c in ranked:
+            if len(going_on) == width or len(finished) >= width:
+                break
+            if c == lm.EOS:
+                finished.append((total / length, beams[b][0][1:]))
+            else:
+                going_on.append((beams[b][0] + [c], total))
+        beams = going_on
+        if len(finished) >= width:
+            break
+    finished += [(score / (max_length - 1), t[1:]) for t, score in beams][:width - len(finished)]
+    return lm.decode_text(max(finished, key=lambda pair: pair[0])[1])
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return lm.load_lm()
+
+
+def test_beam_search_equals_a_plain_uncached_beam_search(shipped):
+    torch.manual_seed(2)
+    table = shipped.phone_embed.weight
+    prefixes = [table[torch.randint(0, len(table), (n,))] for n in (9, 4)]
+    padded = torch.nn.utils.rnn.pad_sequence(prefixes, batch_first=True)
+    mask = torch.tensor([[True] * 9, [True] * 4 + [False] * 5])
+    searched = shipped.beam_search(padded, mask, beam_width=3, max_length=25)
+    for row, prefix in enumerate(prefixes):
+        assert searched[row] == _plain_beam_search(shipped, prefix[None], 3, 25)
+
+
+def test_one_beam_is_greedy_decoding(shipped):
+    torch.manual_seed(3)
+    prefix = shipped.phone_embed.weight[torch.randint(0, 59, (3, 12))]
+    assert shipped.beam_search(prefix, beam_width=1, max_length=40) == shipped.generate(
+        prefix, max_length=40)
+
+
+@given(st.lists(st.integers(1, 8), min_size=1, max_size=3), st.integers(1, 4))
+def test_beam_search_of_a_padded_batch_equals_each_item_alone(lengths, width):
+    torch.manual_seed(sum(lengths))
+    model = lm.CharLM(d_model=32, n_layers=1, n_heads=2).eval()
+    prefixes = [torch.randn(n, 32) for n in lengths]
+    padded = torch.nn.utils.rnn.pad_sequence(prefixes, batch_first=True)
+    mask = torch.arange(max(lengths))[None] < torch.tensor(lengths)[:, None]
+    together = model.beam_search(padded, mask, beam_width=width, max_length=8)
+    assert together == [model.beam_search(p[None], beam_width=width, max_length=8)[0]
+                        for p in prefixes]
+
+
+def test_bad_beam_width_raises(shipped):
+    with pytest.raises(ValueError, match="beam_width"):
+        shipped.beam_search(beam_width=0)
