@@ -457,14 +457,12 @@ def load_lm(path: str | Path | None = None) -> CharLM:
 
 
 def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
-          seed: int = 0, *, out: str | Path, init: str | Path | None = None) -> CharLM:
+          seed: int = 0, *, out: str | Path) -> CharLM:
     """Train the LM on :func:`training_text` for ``steps`` batches: every row is a next-
     character target, three quarters of them after a smeared pronunciation of themselves
-    (:func:`_smeared_batch`, rates widening over the first half of training). With ``init``
-    (a file :func:`train` wrote), training goes on from those weights, with every rate from
-    the first batch and a shorter warm-up. Writes float16 weights and a training record
-    (with the CPU time of every stage) to ``out`` (required) and returns :func:`load_lm` of
-    it. One thread; shows a progress bar.
+    (:func:`_smeared_batch`, rates widening over the first half of training). Writes
+    float16 weights and a training record to ``out`` (required) and returns :func:`load_lm`
+    of it. One thread; shows a progress bar.
     Explained in notebook 08, section "A tiny text LM".
     """
     steps = validate.integer(steps, "steps", minimum=1)
@@ -478,15 +476,10 @@ def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
         rng = np.random.default_rng(seed)
         sentences = training_text()
         spoken = spoken_phones(sentences)
-        if init is None:
-            model, earlier = CharLM(), []
-        else:
-            model = load_lm(init).train()
-            model.requires_grad_(True)
-            earlier = model.record.get("stages", [model.record])
+        model = CharLM()
         optimizer = torch.optim.AdamW(model.parameters(), lr=learning_rate, weight_decay=0.01)
         schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, learning_rate, total_steps=steps,
-                                                       pct_start=0.1 if init is None else 0.05)
+                                                       pct_start=0.1)
         progress = tqdm(range(steps), desc="tiny LM", unit="batch")
         n_plain = batch_size // 4
         for step in progress:
@@ -494,7 +487,7 @@ def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
             tokens = _pad([encode_text(sentences[i]) for i in chosen])
             plain = model(tokens[:n_plain, :-1])
             prefix, mask = _smeared_batch(model, [spoken[i] for i in chosen[n_plain:]], rng,
-                                          step / steps if init is None else 1.0)
+                                          step / steps)
             prompted = model(tokens[n_plain:, :-1], prefix, mask)
             plain_loss = F.cross_entropy(plain.transpose(1, 2), tokens[:n_plain, 1:],
                                          ignore_index=PAD)
@@ -508,12 +501,9 @@ def train(steps: int = 4000, batch_size: int = 48, learning_rate: float = 3e-3,
             schedule.step()
             progress.set_postfix(plain=f"{plain_loss.item():.3f}",
                                  prompted=f"{prompted_loss.item():.3f}")
-        stage = {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
-                 "seed": seed, "n_sentences": len(sentences),
-                 "cpu_seconds": time.process_time() - started}
-        stages = [{k: v for k, v in s.items() if k != "stages"} for s in earlier] + [stage]
-        record = {"steps": sum(s["steps"] for s in stages),
-                  "cpu_seconds": sum(s["cpu_seconds"] for s in stages), "stages": stages}
+        record = {"steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+                  "seed": seed, "n_sentences": len(sentences),
+                  "cpu_seconds": time.process_time() - started}
     out.parent.mkdir(parents=True, exist_ok=True)
     torch.save({"config": model.config, "record": record,
                 "state_dict": {k: v.half() for k, v in model.state_dict().items()}}, out)
@@ -527,13 +517,9 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--steps", type=int, default=4000)
-    parser.add_argument("--learning-rate", type=float, default=3e-3)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--init", type=Path, help="go on from this weights file")
     parser.add_argument("--out", type=Path, default=WEIGHTS_PATH)
     args = parser.parse_args(argv)
-    model = train(args.steps, learning_rate=args.learning_rate, seed=args.seed, out=args.out,
-                  init=args.init)
+    model = train(args.steps, out=args.out)
     print(f"trained in {model.record['cpu_seconds'] / 60:.1f} min of CPU time; wrote {args.out}")
     held_out = [normalize(s) for s in held_out_sentences()]
     print(f"per-character perplexity on the held-out sentences: {perplexity(model, held_out):.2f}")
