@@ -301,9 +301,8 @@ def transcribe_items(model: AudioLLM, items: list[dict], batch_size: int = 40,
         for start in range(0, len(order), batch_size):
             chosen = order[start:start + batch_size]
             hidden, mask, log_probs, _ = collate([audio[i] for i in chosen])
-            longest = max(len(items[i]["text"]) for i in chosen)
             texts = model.transcribe(hidden, mask, log_probs,
-                                     max_length=min(lm.MAX_TEXT_LENGTH, longest + 20),
+                                     max_length=_length_cap([items[i] for i in chosen]),
                                      beam_width=beam_width)
             for i, text in zip(chosen, texts):
                 out[i] = text
@@ -324,14 +323,20 @@ def transcribe_true_phones(language_model: lm.CharLM, items: list[dict],
     out = []
     with torch.no_grad(), limited_threads(1):
         for start in range(0, len(items), batch_size):
+            chosen = items[start:start + batch_size]
             rows = [torch.from_numpy(lm.smear(i["durations"] * time_scale)).float()
-                    @ table[torch.from_numpy(i["phones"])] for i in items[start:start + batch_size]]
+                    @ table[torch.from_numpy(i["phones"])] for i in chosen]
             prefix = nn.utils.rnn.pad_sequence(rows, batch_first=True)
             mask = torch.arange(prefix.shape[1])[None] < torch.tensor([len(r) for r in rows])[:, None]
-            longest = max(len(i["text"]) for i in items[start:start + batch_size])
             out += language_model.beam_search(prefix, mask, beam_width=beam_width,
-                                              max_length=min(lm.MAX_TEXT_LENGTH, longest + 20))
+                                              max_length=_length_cap(chosen))
     return out
+
+
+def _length_cap(items: list[dict]) -> int:
+    """The most tokens a batch's transcripts may take: 20 more than its longest reference,
+    so that a reading that loops stops there."""
+    return min(lm.MAX_TEXT_LENGTH, max(len(i["text"]) for i in items) + 20)
 
 
 def onset_targets(items: list[dict], bin_s: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:

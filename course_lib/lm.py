@@ -197,6 +197,7 @@ class CharLM(nn.Module):
         ``beam_width=1`` gives :meth:`generate`'s text. Uses the KV cache, reordered as beams
         swap places. Explained in notebook 08, section "The tiny audio-LLM"."""
         width = validate.integer(beam_width, "beam_width", minimum=1)
+        max_length = validate.integer(max_length, "max_length", minimum=2)   # <bos> + one token
         batch = prefix.shape[0] if prefix is not None else n_sequences
         device = self.embed.weight.device
         x, keep = self._inputs(torch.full((batch, 1), BOS, device=device), prefix, prefix_mask)
@@ -227,7 +228,7 @@ class CharLM(nn.Module):
                     beam, token = divmod(flat, n_tokens)
                     if token == EOS:
                         finished[item].append((total / length, texts[item][beam]))
-                    elif n_kept < width:
+                    else:
                         scores[item, n_kept] = total
                         sources[item, n_kept] = item * width + beam
                         following[item, n_kept] = token

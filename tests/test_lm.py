@@ -201,3 +201,8 @@ def test_beam_search_of_a_padded_batch_equals_each_item_alone(lengths, width):
 def test_bad_beam_width_raises(shipped):
     with pytest.raises(ValueError, match="beam_width"):
         shipped.beam_search(beam_width=0)
+
+
+def test_too_short_a_beam_search_raises(shipped):
+    with pytest.raises(ValueError, match="max_length"):
+        shipped.beam_search(max_length=1)
